@@ -1,0 +1,366 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/also-project/also/messages"
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/sotopia"
+)
+
+// Episode phases: which replies the episode is waiting for.
+const (
+	phaseArms    = "arm embeddings"
+	phaseInit    = "policy initialisation"
+	phaseObserve = "observation delivery"
+	phaseAct     = "agent action"
+	phaseJudge   = "per-turn judgement"
+	phaseEmbed   = "context embedding"
+	phasePolicy  = "policy choice"
+	phaseFinal   = "terminal judgement"
+	phaseRecord  = "recording"
+)
+
+// episodeActor drives one Sotopia environment through the message flow of ARCHITECTURE.md
+// section 2. Children: two agents, an evaluator and one policy per optimised seat.
+type episodeActor struct {
+	spec     *Spec
+	base     context.Context
+	start    messages.StartEpisode
+	runner   *actor.PID
+	recorder *actor.PID
+
+	book      *book
+	world     *sotopia.EpisodeWorld
+	agents    [sotopia.Seats]*actor.PID
+	evaluator *actor.PID
+	policies  [sotopia.Seats]*actor.PID
+	phase     string
+	pending   int
+	obs       [sotopia.Seats]sotopia.Observation
+	acting    int
+	context   []float64
+	failed    string
+}
+
+// childFailed tells an actor that one of its children panicked (see failToParent).
+type childFailed struct {
+	child  string
+	reason string
+}
+
+func (e *episodeActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		e.begin(c)
+	case *actor.ReceiveTimeout:
+		e.fail(c, fmt.Sprintf("timed out after %v waiting for %s", e.spec.StepTimeout, e.phase))
+	case *childFailed:
+		e.fail(c, fmt.Sprintf("%s panicked: %s", e.childName(m.child), m.reason))
+	case *messages.Embedded:
+		e.onEmbedded(c, m)
+	case *messages.PolicyReady:
+		if e.phase != phaseInit {
+			return
+		}
+		if m.Error != "" {
+			e.fail(c, fmt.Sprintf("seat %d policy: %s", m.Seat, m.Error))
+			return
+		}
+		if e.pending--; e.pending == 0 {
+			e.obs = e.book.env.Reset()
+			e.nextTurn(c)
+		}
+	case *messages.Delivered:
+		e.onDelivered(c)
+	case *messages.Action:
+		e.onAction(c, m)
+	case *messages.TurnScores:
+		e.onTurnScores(c, m)
+	case *messages.PolicyChoice:
+		e.onPolicyChoice(c, m)
+	case *messages.EpisodeScores:
+		if e.phase != phaseFinal {
+			return
+		}
+		if m.Error != "" {
+			e.fail(c, "terminal judge: "+m.Error)
+			return
+		}
+		e.record(c, e.book.finish(&m.Judgement, ""))
+	case *messages.Stored:
+		e.onStored(c, m)
+	}
+}
+
+func (e *episodeActor) begin(c actor.Context) {
+	c.SetReceiveTimeout(e.spec.StepTimeout + e.spec.StepTimeout/10)
+	b, err := newBook(e.spec, e.start.Index, e.start.Attempt, e.start.Task, e.start.Seed)
+	if err != nil {
+		e.failEarly(c, err)
+		return
+	}
+	e.book = b
+	w, err := e.spec.World.NewEpisode(e.base, b.episodeSpec())
+	if err != nil {
+		e.failEarly(c, fmt.Errorf("world: %w", err))
+		return
+	}
+	e.world, b.models = w, w.Models
+	for seat := range sotopia.Seats {
+		a := &agentActor{base: e.base, seat: seat, agent: w.Agents[seat], spec: e.spec}
+		e.agents[seat] = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return a }))
+	}
+	ev := &evaluatorActor{base: e.base, judge: w.Judge, embedder: w.Embedder, spec: e.spec}
+	e.evaluator = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return ev }))
+	if !e.spec.anyOptimised() {
+		e.obs = b.env.Reset()
+		e.nextTurn(c)
+		return
+	}
+	var texts []string
+	for seat := range sotopia.Seats {
+		if e.spec.Optimised[seat] {
+			for _, a := range b.arms[seat] {
+				texts = append(texts, a.Text)
+			}
+		}
+	}
+	e.phase = phaseArms
+	c.Request(e.evaluator, &messages.Embed{Purpose: "arms", Texts: texts})
+}
+
+// failEarly records an episode that could not even be set up.
+func (e *episodeActor) failEarly(c actor.Context, err error) {
+	ep := &sotopia.EpisodeLog{PK: episodePK(e.spec.Tag, e.spec.Seed, e.start.Task.PK, e.start.Attempt),
+		Environment: e.start.Task.EnvID, Agents: e.start.Task.AgentIDs, Tag: e.spec.Tag, TaskID: e.start.Task.PK,
+		Seed: e.start.Seed, Attempt: e.start.Attempt, Status: sotopia.StatusFailed, Error: err.Error(),
+		Turns: []sotopia.TurnRecord{}}
+	e.failed = err.Error()
+	e.record(c, ep)
+}
+
+func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
+	switch {
+	case m.Purpose == "arms" && e.phase == phaseArms:
+		if m.Error != "" {
+			e.fail(c, "arm embeddings: "+m.Error)
+			return
+		}
+		e.phase, e.pending = phaseInit, 0
+		next := 0
+		for seat := range sotopia.Seats {
+			if !e.spec.Optimised[seat] {
+				continue
+			}
+			arms := make([]policy.Arm, len(e.book.arms[seat]))
+			for i, a := range e.book.arms[seat] {
+				arms[i] = policy.Arm{Index: i, ID: a.ID, Embedding: m.Vectors[next]}
+				next++
+			}
+			p := &policyActor{seat: seat, seed: e.start.Seed, spec: e.spec}
+			e.policies[seat] = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return p }))
+			c.Request(e.policies[seat], &messages.InitPolicy{Arms: arms})
+			e.pending++
+		}
+	case m.Purpose == "context" && e.phase == phaseEmbed:
+		if m.Error != "" {
+			e.fail(c, "context embedding: "+m.Error)
+			return
+		}
+		e.context = m.Vectors[0]
+		e.book.setContextHash(e.context)
+		e.policySteps(c)
+	}
+}
+
+// nextTurn delivers the new observation to the seats that do not act; once they have it, the
+// acting seat is asked to act.
+func (e *episodeActor) nextTurn(c actor.Context) {
+	e.acting = e.book.env.Acting()
+	e.phase, e.pending = phaseObserve, 0
+	for seat := range sotopia.Seats {
+		if seat != e.acting {
+			c.Request(e.agents[seat], &messages.Observe{Observation: e.obs[seat]})
+			e.pending++
+		}
+	}
+	if e.pending == 0 {
+		e.act(c)
+	}
+}
+
+func (e *episodeActor) act(c actor.Context) {
+	e.phase = phaseAct
+	c.Request(e.agents[e.acting], &messages.Act{Turn: e.book.env.Turn(), Observation: e.obs[e.acting]})
+}
+
+// onDelivered counts acknowledgements of observations and strategies.
+func (e *episodeActor) onDelivered(c actor.Context) {
+	if e.phase != phaseObserve && e.phase != phasePolicy {
+		return
+	}
+	if e.pending--; e.pending > 0 {
+		return
+	}
+	if e.phase == phaseObserve {
+		e.act(c)
+	} else {
+		e.nextTurn(c)
+	}
+}
+
+func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
+	if e.phase != phaseAct || m.Seat != e.acting {
+		return
+	}
+	if m.Error != "" {
+		e.fail(c, fmt.Sprintf("seat %d agent: %s", m.Seat, m.Error))
+		return
+	}
+	obs, done, _, err := e.book.env.Step(m.Seat, m.Action)
+	if err != nil {
+		e.fail(c, fmt.Sprintf("seat %d action: %v", m.Seat, err))
+		return
+	}
+	e.obs = obs
+	e.book.recordStep(m.Seat, m.Action)
+	req := sotopia.JudgeRequest{Turn: e.book.env.Turn(), History: e.book.env.JudgeHistory()}
+	switch {
+	case done:
+		e.phase = phaseFinal
+		c.Request(e.evaluator, &messages.JudgeEpisode{Request: req})
+	case e.spec.anyOptimised():
+		e.phase = phaseJudge
+		c.Request(e.evaluator, &messages.JudgeTurn{Request: req})
+	default:
+		e.nextTurn(c)
+	}
+}
+
+func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
+	if e.phase != phaseJudge {
+		return
+	}
+	if m.Error != "" {
+		// No reward this turn: recorded, and the policies are not updated (never a silent zero).
+		e.book.turns[len(e.book.turns)-1].JudgeError = m.Error
+	} else {
+		e.book.applyJudgement(m.Judgement)
+	}
+	if e.spec.UseContext {
+		e.phase = phaseEmbed
+		c.Request(e.evaluator, &messages.Embed{Purpose: "context", Turn: m.Turn, Texts: []string{e.book.env.DialogueText()}})
+		return
+	}
+	e.policySteps(c)
+}
+
+// policySteps feeds each learning seat its reward and asks it for the next arm.
+func (e *episodeActor) policySteps(c actor.Context) {
+	e.phase, e.pending = phasePolicy, 0
+	for _, seat := range e.book.updaters(e.acting) {
+		c.Request(e.policies[seat], &messages.PolicyStep{Turn: e.book.env.Turn(), Feedback: e.book.feedback(seat, e.context),
+			Select: true, Context: e.context})
+		e.pending++
+	}
+	if e.pending == 0 {
+		e.nextTurn(c)
+	}
+}
+
+func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice) {
+	if e.phase != phasePolicy {
+		return
+	}
+	if m.Error != "" {
+		e.fail(c, fmt.Sprintf("seat %d policy: %s", m.Seat, m.Error))
+		return
+	}
+	if m.Selected {
+		arms := e.book.arms[m.Seat]
+		if m.Choice.Arm < 0 || m.Choice.Arm >= len(arms) {
+			e.fail(c, fmt.Sprintf("seat %d policy chose arm %d of %d", m.Seat, m.Choice.Arm, len(arms)))
+			return
+		}
+		e.book.current[m.Seat] = m.Choice
+		// The strategy must be in place before the next turn starts: wait for its acknowledgement.
+		e.pending++
+		c.Request(e.agents[m.Seat], &messages.SetStrategy{Arm: arms[m.Choice.Arm]})
+	}
+	if e.pending--; e.pending == 0 {
+		e.nextTurn(c)
+	}
+}
+
+// fail records the episode as failed with its reason; later replies are ignored.
+func (e *episodeActor) fail(c actor.Context, reason string) {
+	if e.failed != "" || e.phase == phaseRecord || e.book == nil {
+		return
+	}
+	e.failed = reason
+	e.record(c, e.book.finish(nil, reason))
+}
+
+func (e *episodeActor) record(c actor.Context, ep *sotopia.EpisodeLog) {
+	if e.world != nil && e.world.Usage != nil && e.book != nil {
+		e.book.usage = e.world.Usage()
+		if ep.Usage == nil && e.book.usage.Calls > 0 {
+			u := e.book.usage
+			ep.Usage = &u
+		}
+	}
+	e.phase = phaseRecord
+	c.Request(e.recorder, &messages.Record{Index: e.start.Index, Episode: *ep})
+}
+
+func (e *episodeActor) onStored(c actor.Context, m *messages.Stored) {
+	if e.phase != phaseRecord {
+		return
+	}
+	done := &messages.EpisodeDone{Index: e.start.Index, Attempt: e.start.Attempt, TaskID: e.start.Task.PK,
+		EpisodePK: m.PK, Status: sotopia.StatusDone, Error: e.failed}
+	if e.failed != "" {
+		done.Status = sotopia.StatusFailed
+	}
+	if m.Error != "" {
+		done.Status, done.Error = sotopia.StatusFailed, "recording: "+m.Error
+	}
+	if e.book != nil {
+		done.Usage = e.book.usage
+	}
+	c.CancelReceiveTimeout()
+	c.Send(e.runner, done)
+	c.Stop(c.Self())
+}
+
+func (e *episodeActor) childName(id string) string {
+	for seat, p := range e.agents {
+		if p != nil && p.Id == id {
+			return fmt.Sprintf("seat %d agent", seat)
+		}
+	}
+	for seat, p := range e.policies {
+		if p != nil && p.Id == id {
+			return fmt.Sprintf("seat %d policy", seat)
+		}
+	}
+	if e.evaluator != nil && e.evaluator.Id == id {
+		return "evaluator"
+	}
+	return "child " + id
+}
+
+// failToParent is the supervision strategy of Episodes and the Runner: a failing child is stopped
+// and its parent is told, so a panic fails one episode and never the batch.
+type failToParent struct{}
+
+func (failToParent) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, _ *actor.RestartStatistics, reason, _ interface{}) {
+	sup.StopChildren(child)
+	if s, ok := sup.(interface{ Self() *actor.PID }); ok {
+		sys.Root.Send(s.Self(), &childFailed{child: child.Id, reason: fmt.Sprint(reason)})
+	}
+}

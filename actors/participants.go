@@ -1,0 +1,132 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/also-project/also/messages"
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/sotopia"
+)
+
+// agentActor plays one seat with any sotopia.Agent (LLM, sim or scripted).
+type agentActor struct {
+	base  context.Context
+	seat  int
+	agent sotopia.Agent
+	spec  *Spec
+}
+
+func (a *agentActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *messages.Observe:
+		a.agent.Observe(m.Observation)
+		c.Respond(&messages.Delivered{Seat: a.seat})
+	case *messages.SetStrategy:
+		a.agent.SetStrategy(m.Arm)
+		c.Respond(&messages.Delivered{Seat: a.seat})
+	case *messages.Act:
+		ctx, cancel := context.WithTimeout(a.base, a.spec.StepTimeout)
+		act, err := a.agent.Act(ctx, m.Observation)
+		cancel()
+		reply := &messages.Action{Seat: a.seat, Turn: m.Turn, Action: act}
+		if err != nil {
+			reply.Error = err.Error()
+		}
+		c.Respond(reply)
+	}
+}
+
+// evaluatorActor wraps the judge and the embedder of one episode.
+type evaluatorActor struct {
+	base     context.Context
+	judge    sotopia.Judge
+	embedder sotopia.Embedder
+	spec     *Spec
+}
+
+func (e *evaluatorActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *messages.JudgeTurn:
+		ctx, cancel := context.WithTimeout(e.base, e.spec.StepTimeout)
+		j, err := e.judge.JudgeTurn(ctx, m.Request)
+		cancel()
+		c.Respond(&messages.TurnScores{Turn: m.Request.Turn, Judgement: j, Error: errText(err)})
+	case *messages.JudgeEpisode:
+		ctx, cancel := context.WithTimeout(e.base, e.spec.StepTimeout)
+		j, err := e.judge.JudgeEpisode(ctx, m.Request)
+		cancel()
+		c.Respond(&messages.EpisodeScores{Judgement: j, Error: errText(err)})
+	case *messages.Embed:
+		ctx, cancel := context.WithTimeout(e.base, e.spec.StepTimeout)
+		v, err := e.embedder.Embed(ctx, m.Texts)
+		cancel()
+		if err == nil && len(v) != len(m.Texts) {
+			err = fmt.Errorf("embedder returned %d vectors for %d texts", len(v), len(m.Texts))
+		}
+		c.Respond(&messages.Embedded{Purpose: m.Purpose, Turn: m.Turn, Vectors: v, Error: errText(err)})
+	}
+}
+
+// policyActor owns one seat's bandit. CPU-heavy training happens inside policy.Update/Select,
+// which bound themselves (the nn worker pool), so this actor stays a thin adapter.
+type policyActor struct {
+	seat   int
+	seed   int64
+	spec   *Spec
+	policy policy.Policy
+}
+
+func (p *policyActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *messages.InitPolicy:
+		rng := rand.New(rand.NewPCG(uint64(p.seed), uint64(p.seat)+1))
+		pol, err := policy.New(p.spec.Bandit, policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy})
+		p.policy = pol
+		c.Respond(&messages.PolicyReady{Seat: p.seat, Error: errText(err)})
+	case *messages.PolicyStep:
+		reply := &messages.PolicyChoice{Seat: p.seat, Turn: m.Turn}
+		if p.policy == nil {
+			reply.Error = "policy not initialised"
+			c.Respond(reply)
+			return
+		}
+		if m.Feedback != nil {
+			if err := p.policy.Update(*m.Feedback); err != nil {
+				reply.Error = "update: " + err.Error()
+				c.Respond(reply)
+				return
+			}
+		}
+		if m.Select {
+			ch, err := p.policy.Select(m.Turn, m.Context)
+			reply.Selected, reply.Choice, reply.Error = err == nil, ch, errText(err)
+		}
+		c.Respond(reply)
+	}
+}
+
+// recorderActor serialises writes to the sink; an episode is acknowledged only once durable.
+type recorderActor struct {
+	base context.Context
+	sink Sink
+}
+
+func (r *recorderActor) Receive(c actor.Context) {
+	if m, ok := c.Message().(*messages.Record); ok {
+		ep := m.Episode
+		// Finished work is saved even when the run is being cancelled.
+		err := r.sink.Save(context.WithoutCancel(r.base), &ep)
+		c.Respond(&messages.Stored{PK: ep.PK, Error: errText(err)})
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,214 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/sotopia"
+	"github.com/also-project/also/sotopia/sim"
+)
+
+type memSink struct {
+	mu  sync.Mutex
+	eps []*sotopia.EpisodeLog
+}
+
+func (m *memSink) Save(_ context.Context, ep *sotopia.EpisodeLog) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.eps = append(m.eps, ep)
+	return nil
+}
+
+func (m *memSink) byTask() map[string][]*sotopia.EpisodeLog {
+	out := map[string][]*sotopia.EpisodeLog{}
+	for _, ep := range m.eps {
+		out[ep.TaskID] = append(out[ep.TaskID], ep)
+	}
+	return out
+}
+
+func testSpec(t *testing.T, n int, bandit string) (Spec, *memSink) {
+	t.Helper()
+	ds := sotopia.MustEmbedded()
+	tasks, err := ds.Subset("hard_small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sim.New(sim.DefaultConfig(), ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strategies, err := sotopia.Strategies("v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	pol := policy.DefaultConfig()
+	return Spec{Dataset: ds, World: w, Tasks: tasks[:n], Era: sotopia.EraBenchmark, MaxTurns: 10,
+		Optimised: [2]bool{true, true}, Bandit: bandit, Policy: pol, Strategies: strategies, UseContext: true,
+		Credit: CreditAll, Seed: 7, Tag: "test", BatchSize: 3, StepTimeout: 10 * time.Second, Sink: sink}, sink
+}
+
+// faultyWorld wraps a world so that one task's seat-0 agent misbehaves.
+type faultyWorld struct {
+	sotopia.World
+	task     string
+	attempts map[int64]bool // seeds of the attempts that misbehave; nil = all
+	mode     string         // "panic" or "hang"
+}
+
+func (f *faultyWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
+	w, err := f.World.NewEpisode(ctx, spec)
+	if err != nil || spec.Setup.Task.PK != f.task || (f.attempts != nil && !f.attempts[spec.Seed]) {
+		return w, err
+	}
+	w.Agents[0] = &faultyAgent{Agent: w.Agents[0], mode: f.mode}
+	return w, nil
+}
+
+type faultyAgent struct {
+	sotopia.Agent
+	mode string
+	acts int
+}
+
+func (a *faultyAgent) Act(ctx context.Context, obs sotopia.Observation) (sotopia.AgentAction, error) {
+	if a.acts++; a.acts == 3 {
+		if a.mode == "hang" {
+			<-ctx.Done()
+			return sotopia.AgentAction{}, ctx.Err()
+		}
+		panic("agent exploded on purpose")
+	}
+	return a.Agent.Act(ctx, obs)
+}
+
+func TestAgentPanicFailsOnlyItsEpisode(t *testing.T) {
+	spec, sink := testSpec(t, 4, "random")
+	victim := spec.Tasks[1].PK
+	spec.World = &faultyWorld{World: spec.World, task: victim, mode: "panic"}
+	res, err := Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Attempts) != 4 || len(sink.eps) != 4 {
+		t.Fatalf("%d attempts, %d recorded; want 4 and 4", len(res.Attempts), len(sink.eps))
+	}
+	for task, eps := range sink.byTask() {
+		ep := eps[0]
+		if task == victim {
+			if ep.Status != sotopia.StatusFailed || !strings.Contains(ep.Error, "seat 0 agent panicked: agent exploded on purpose") {
+				t.Errorf("victim episode: status %s, error %q", ep.Status, ep.Error)
+			}
+			if len(ep.Turns) == 0 {
+				t.Error("the failed episode lost the turns it had played")
+			}
+			continue
+		}
+		if ep.Status != sotopia.StatusDone || !ep.Rewards[0].Valid || !ep.Rewards[1].Valid {
+			t.Errorf("task %s: status %s, error %q", task, ep.Status, ep.Error)
+		}
+	}
+}
+
+func TestFailedEpisodeIsRetried(t *testing.T) {
+	spec, sink := testSpec(t, 2, "random")
+	victim := spec.Tasks[0].PK
+	spec.MaxRetries = 2
+	spec.World = &faultyWorld{World: spec.World, task: victim, mode: "panic",
+		attempts: map[int64]bool{episodeSeed(spec.Seed, victim, 0): true}}
+	if _, err := Run(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	eps := sink.byTask()[victim]
+	if len(eps) != 2 || eps[0].Status != sotopia.StatusFailed || eps[1].Status != sotopia.StatusDone || eps[1].Attempt != 1 {
+		t.Fatalf("victim attempts: %+v", summarize(eps))
+	}
+	if eps[0].PK == eps[1].PK {
+		t.Error("attempts share a pk: the failed one would be overwritten")
+	}
+}
+
+func TestHangingAgentTimesOut(t *testing.T) {
+	spec, sink := testSpec(t, 2, "random")
+	spec.StepTimeout = 300 * time.Millisecond
+	victim := spec.Tasks[0].PK
+	spec.World = &faultyWorld{World: spec.World, task: victim, mode: "hang"}
+	if _, err := Run(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	ep := sink.byTask()[victim][0]
+	if ep.Status != sotopia.StatusFailed || !strings.Contains(ep.Error, "deadline") && !strings.Contains(ep.Error, "timed out") {
+		t.Fatalf("hung episode: %s %q", ep.Status, ep.Error)
+	}
+}
+
+func summarize(eps []*sotopia.EpisodeLog) []string {
+	var out []string
+	for _, ep := range eps {
+		out = append(out, ep.Status+":"+ep.Error)
+	}
+	return out
+}
+
+func TestSameSeedSameEpisodes(t *testing.T) {
+	encode := func() string {
+		spec, sink := testSpec(t, 3, "exp3")
+		if _, err := Run(context.Background(), spec); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, task := range spec.Tasks {
+			for _, ep := range sink.byTask()[task.PK] {
+				j, _ := json.Marshal(ep)
+				b.Write(j)
+			}
+		}
+		return b.String()
+	}
+	a, b := encode(), encode()
+	if a != b {
+		t.Fatal("two runs with one seed differ")
+	}
+}
+
+func TestOwnTurnCreditOnlyMovesTheSpeakersArm(t *testing.T) {
+	spec, sink := testSpec(t, 2, "random")
+	spec.Credit = CreditOwnTurn
+	if _, err := Run(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range sink.eps {
+		for i := 1; i < len(ep.Turns); i++ {
+			prev, cur := ep.Turns[i-1], ep.Turns[i]
+			other := 1 - prev.Seat
+			if cur.Seats[other].Arm != prev.Seats[other].Arm || cur.Seats[other].ArmProb != prev.Seats[other].ArmProb {
+				t.Fatalf("turn %d: seat %d's arm changed after seat %d spoke", cur.Turn, other, prev.Seat)
+			}
+		}
+	}
+}
+
+func TestNoOptimisationHasNoPerTurnJudge(t *testing.T) {
+	spec, sink := testSpec(t, 2, "static")
+	spec.Optimised = [2]bool{}
+	if _, err := Run(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range sink.eps {
+		if ep.Status != sotopia.StatusDone {
+			t.Fatalf("%s: %s", ep.Status, ep.Error)
+		}
+		for _, tr := range ep.Turns {
+			if tr.Seats[0].Reward != nil || tr.Seats[0].Arm != 0 {
+				t.Fatal("unoptimised run has per-turn rewards or strategies")
+			}
+		}
+	}
+}

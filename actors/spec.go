@@ -1,0 +1,131 @@
+// Package actors runs Sotopia episodes as protoactor-go actors: a Runner bounds concurrency and
+// retries, each Episode drives one environment, and Agent, Policy, Evaluator and Recorder actors
+// wrap the domain code (sotopia, policy) without logic of their own. It is the only package that
+// imports protoactor-go.
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/sotopia"
+)
+
+// Credit assignment modes.
+const (
+	// CreditAll reproduces the reference: both seats update and reselect after every turn.
+	CreditAll = "all"
+	// CreditOwnTurn credits only the seat whose utterance the reward follows; only it reselects.
+	CreditOwnTurn = "own-turn"
+)
+
+// Sink persists finished episodes; Save returns once the episode is durable.
+type Sink interface {
+	Save(ctx context.Context, ep *sotopia.EpisodeLog) error
+}
+
+// Spec is everything a run needs. The cmd layer fills it from flags or TOML.
+type Spec struct {
+	Dataset *sotopia.Dataset
+	World   sotopia.World
+	Tasks   []sotopia.Task
+	// Era, MaxTurns and Omniscient configure every episode's environment.
+	Era        sotopia.Era
+	MaxTurns   int
+	Omniscient bool
+	// Optimised says which seats have a policy; Bandit names it (policy.New).
+	Optimised  [sotopia.Seats]bool
+	Bandit     string
+	Policy     policy.Config
+	Strategies []sotopia.Strategy
+	// UseContext embeds the dialogue every turn and passes it to the policies.
+	UseContext bool
+	Credit     string
+	Seed       int64
+	Tag        string
+	// BatchSize bounds concurrent episodes; MaxRetries bounds extra attempts of a failed task.
+	BatchSize  int
+	MaxRetries int
+	// FirstAttempt numbers a task's first attempt in this run (resume continues after the
+	// attempts already stored, so earlier failures stay visible); missing tasks start at 0.
+	FirstAttempt map[string]int
+	// StepTimeout fails an episode that waits longer than this for any reply.
+	StepTimeout time.Duration
+	Sink        Sink
+	// OnDone, if set, is called (from the Runner actor) after each recorded attempt.
+	OnDone func(Attempt)
+	// Stop, if set, is asked before each new episode; a non-empty reason stops starting new ones.
+	Stop func() string
+	// Logf receives progress lines; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Attempt is one recorded try of a task.
+type Attempt struct {
+	Index     int
+	Attempt   int
+	TaskID    string
+	EpisodePK string
+	Status    string
+	Error     string
+	Usage     sotopia.Usage
+}
+
+// Result summarises a run.
+type Result struct {
+	Attempts []Attempt
+	// StoppedEarly says why the run stopped starting episodes (budget, cancellation), if it did.
+	StoppedEarly string
+}
+
+// Validate names the first bad field.
+func (s *Spec) Validate() error {
+	switch {
+	case s.Dataset == nil:
+		return errors.New("run: no dataset")
+	case s.World == nil:
+		return errors.New("run: no world")
+	case len(s.Tasks) == 0:
+		return errors.New("run: no tasks to run")
+	case s.MaxTurns < 1:
+		return fmt.Errorf("max-turns = %d: must be at least 1", s.MaxTurns)
+	case s.BatchSize < 1:
+		return fmt.Errorf("batch-size = %d: must be at least 1", s.BatchSize)
+	case s.MaxRetries < 0:
+		return fmt.Errorf("max-retries = %d: must be >= 0", s.MaxRetries)
+	case s.Credit != CreditAll && s.Credit != CreditOwnTurn:
+		return fmt.Errorf("credit = %q: must be %s or %s", s.Credit, CreditAll, CreditOwnTurn)
+	case s.Sink == nil:
+		return errors.New("run: no sink to record episodes")
+	case s.StepTimeout <= 0:
+		return fmt.Errorf("step timeout = %v: must be positive", s.StepTimeout)
+	}
+	if s.Optimised[0] || s.Optimised[1] {
+		if len(s.Strategies) == 0 {
+			return errors.New("run: optimised seats need a strategy pool")
+		}
+		if _, err := policy.Lookup(s.Bandit); err != nil {
+			return err
+		}
+		if err := s.Policy.Validate(); err != nil {
+			return err
+		}
+	}
+	for _, t := range s.Tasks {
+		if _, _, err := s.Dataset.Resolve(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Spec) anyOptimised() bool { return s.Optimised[0] || s.Optimised[1] }
+
+func (s *Spec) logf(format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(format, args...)
+	}
+}

@@ -1,0 +1,13 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// benchCommands lists the `also bench` subcommands.
+func benchCommands() []*cobra.Command {
+	return []*cobra.Command{}
+}
+
+// extraCommands lists further top-level commands (db, eval).
+func extraCommands() []*cobra.Command {
+	return []*cobra.Command{}
+}

@@ -1,0 +1,39 @@
+// Command also runs online social-strategy optimisation of LLM agents on Sotopia: episodes in the
+// simulated world (the default: no key, no network) or with real models, stores, evaluation and
+// benchmarks. All logic lives in the packages below; this command parses flags and wires them.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "also:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "also",
+		Short:         "Online social-strategy optimisation of LLM agents on Sotopia (ALSO)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	bench := &cobra.Command{Use: "bench", Short: "Benchmarks: surrogate speed, bandit regret, LLM path throughput"}
+	bench.AddCommand(benchCommands()...)
+	root.AddCommand(newRunCmd(), newPromptCmd(), newDataCmd(), bench)
+	root.AddCommand(extraCommands()...)
+	return root
+}

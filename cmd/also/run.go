@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/also-project/also/config"
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/report"
+	"github.com/also-project/also/session"
+)
+
+func newRunCmd() *cobra.Command {
+	cfg := config.DefaultRun()
+	var configFile string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run episodes (default: sim world, hard_small, bilateral ALSO, a new run folder)",
+		Long: `Run Sotopia episodes with a strategy-selecting bandit per optimised seat.
+
+With no flags: the simulated world (no API key, no network), the 14 hard_small tasks, both seats
+optimised by the ALSO bandit, results in a new folder under runs/. --config reads a TOML run file;
+flags given on the command line override it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configFile != "" {
+				fromFile, err := config.LoadRun(configFile)
+				if err != nil {
+					return err
+				}
+				if err := overrideChanged(cmd.Flags(), &fromFile); err != nil {
+					return err
+				}
+				cfg = fromFile
+			}
+			opt := session.Options{}
+			if !quiet {
+				opt.Log = cmd.ErrOrStderr()
+			}
+			start := time.Now()
+			out, err := session.Execute(cmd.Context(), cfg, opt)
+			if out != nil {
+				report.WriteTable(cmd.OutOrStdout(), out.Summary)
+				if out.Skipped > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "resumed: %d tasks already stored under tag %s were skipped\n", out.Skipped, out.Tag)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "run folder: %s (%.1fs)\n", out.Dir, time.Since(start).Seconds())
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "", "TOML run file (flags override it)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
+	defineRunFlags(cmd.Flags(), &cfg)
+	return cmd
+}
+
+// defineRunFlags binds every run flag to a field of r (flag names follow the reference CLI).
+func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
+	fs.StringVar(&r.Subset, "subset", r.Subset, "task subset: all, hard, hard_small, non_hard")
+	fs.StringSliceVar(&r.Tasks, "tasks", r.Tasks, "explicit task (combo) ids instead of a subset")
+	fs.IntVar(&r.MaxEpisodes, "max-episodes", r.MaxEpisodes, "keep the first N tasks (0 = all)")
+	fs.IntVar(&r.BatchSize, "batch-size", r.BatchSize, "episodes run concurrently")
+	fs.IntVar(&r.MaxRetries, "max-retries", r.MaxRetries, "extra attempts for a failed episode")
+	fs.StringVar(&r.Bandit, "bandit-type", r.Bandit, "policy: "+strings.Join(policy.Names(), ", "))
+	fs.StringVar(&r.Optimize, "optimize", r.Optimize, "optimised seats: both, p1, p2, none")
+	fs.StringVar(&r.Credit, "credit", r.Credit, "credit assignment: all (reference: both seats every turn) or own-turn")
+	fs.IntVar(&r.MaxTurns, "max-turns", r.MaxTurns, "environment steps per episode")
+	fs.StringVar(&r.Era, "era", r.Era, "Sotopia rules: benchmark or 2023")
+	fs.StringVar(&r.StrategyVersion, "strategy-version", r.StrategyVersion, "arm pool (see `also data strategies`)")
+	fs.BoolVar(&r.UseContext, "context-embedding", r.UseContext, "embed the dialogue each turn and condition the policy on it")
+	fs.Int64Var(&r.Seed, "seed", r.Seed, "run seed: same seed, same episodes (sim world)")
+	fs.StringVar(&r.Tag, "tag", r.Tag, "experiment tag (default: derived from the configuration)")
+	fs.StringVar(&r.Out, "out", r.Out, "run folder (default: runs/<tag>_<time>)")
+	fs.BoolVar(&r.Resume, "resume", r.Resume, "skip tasks already stored under --tag")
+	fs.Var((*durationFlag)(&r.StepTimeout), "step-timeout", "fail an episode that waits longer than this for any reply")
+	fs.StringVar(&r.Model, "model", r.Model, "both agents' model: sim, openrouter/<vendor>/<model>, openai/<model>, custom/<model>@<url>")
+	fs.StringVar(&r.P1Model, "p1-model", r.P1Model, "seat 1's model (overrides --model)")
+	fs.StringVar(&r.P2Model, "p2-model", r.P2Model, "seat 2's model (overrides --model)")
+	fs.StringVar(&r.RewardEvalModel, "reward-eval-model", r.RewardEvalModel, "per-turn judge model")
+	fs.StringVar(&r.TerminalEvalModel, "terminal-eval-model", r.TerminalEvalModel, "terminal judge model")
+	fs.StringVar(&r.EmbeddingModel, "embedding-model", r.EmbeddingModel, "context/arm embedding model")
+	fs.Float64Var(&r.Temperature, "temperature", r.Temperature, "agent sampling temperature")
+	fs.IntVar(&r.MaxTokens, "max-tokens", r.MaxTokens, "agent generation limit")
+	fs.StringVar(&r.LLMCache, "llm-cache", r.LLMCache, "record/replay cache: off, record, replay, auto")
+	fs.StringVar(&r.CacheDir, "cache-dir", r.CacheDir, "record/replay cache directory")
+	fs.Float64Var(&r.BudgetUSD, "budget-usd", r.BudgetUSD, "stop starting episodes once this much is spent (0 = no limit)")
+	fs.StringVar(&r.Prices, "prices", r.Prices, "TOML price table overriding the built-in one")
+	fs.StringVar(&r.Opponent, "opponent", r.Opponent, "sim opponent profile or scripted agent")
+	fs.IntVar(&r.EmbedDim, "embed-dim", r.EmbedDim, "sim world hashed-embedding dimension")
+	fs.StringVar(&r.Store, "store", r.Store, "embedded store directory")
+	fs.StringVar(&r.RedisURL, "redis-url", r.RedisURL, "Redis URL (default: $REDIS_OM_URL; else the embedded store)")
+	p := &r.Policy
+	fs.Float64Var(&p.Eta, "eta", p.Eta, "softmax temperature of ALSO / learning rate")
+	fs.Float64Var(&p.Gamma, "gamma", p.Gamma, "EXP3 uniform mixing (0 = tuned to the horizon)")
+	fs.Float64Var(&p.Alpha, "alpha", p.Alpha, "LinUCB alpha / NeuralUCB lambda")
+	fs.Float64Var(&p.Beta, "beta", p.Beta, "NeuralUCB nu")
+	fs.Float64Var(&p.Epsilon, "selection-epsilon", p.Epsilon, "epsilon of epsilon-greedy and ALSO's greedy selection")
+	a := &p.ALSO
+	fs.IntVar(&a.Depth, "depth", a.Depth, "surrogate hidden layers")
+	fs.IntVar(&a.Hidden, "hidden", a.Hidden, "surrogate hidden width")
+	fs.IntVar(&a.Epochs, "epochs", a.Epochs, "surrogate epochs per retraining")
+	fs.Float64Var(&a.ScoreDecay, "score-decay", a.ScoreDecay, "decay of the summed prediction vectors")
+	fs.BoolVar(&a.DynamicEta, "dynamic-eta", a.DynamicEta, "anneal eta with the turn")
+	fs.StringVar(&a.ScoreMode, "cumulative-score-mode", a.ScoreMode, "nn, actual or mean")
+	fs.BoolVar(&a.Greedy, "greedy-selection", a.Greedy, "epsilon-greedy on the surrogate instead of softmax (ablation)")
+	fs.BoolVar(&a.Static, "static-strategy", a.Static, "choose once after turn 1 and hold (ablation)")
+	fs.BoolVar(&a.MultiDim, "multi-dim-prediction", a.MultiDim, "seven-output surrogate head")
+	fs.StringVar(&a.Surrogate, "surrogate", a.Surrogate, "scratch (reference: retrain from scratch) or warm")
+	fs.IntVar(&a.WarmEpochs, "warm-epochs", a.WarmEpochs, "epochs per turn with --surrogate warm")
+}
+
+// overrideChanged copies the flags given on the command line onto a configuration read from a file.
+func overrideChanged(fs *pflag.FlagSet, r *config.Run) error {
+	target := pflag.NewFlagSet("override", pflag.ContinueOnError)
+	defineRunFlags(target, r)
+	var err error
+	fs.Visit(func(f *pflag.Flag) {
+		if err != nil || target.Lookup(f.Name) == nil {
+			return
+		}
+		val := f.Value.String()
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			val = strings.Join(sv.GetSlice(), ",")
+		}
+		err = target.Set(f.Name, val)
+	})
+	return err
+}
+
+type durationFlag config.Duration
+
+func (d *durationFlag) String() string { return config.Duration(*d).String() }
+func (d *durationFlag) Type() string   { return "duration" }
+func (d *durationFlag) Set(s string) error {
+	return (*config.Duration)(d).UnmarshalText([]byte(s))
+}

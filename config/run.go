@@ -1,0 +1,191 @@
+// Package config holds run and experiment configuration: defaults, TOML files with line-accurate
+// errors, and validation that names the field at fault.
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/sotopia"
+)
+
+// Run is one `also run`: every flag has a field here, and a TOML file can set any of them.
+type Run struct {
+	Subset          string   `toml:"subset" json:"subset"`
+	Tasks           []string `toml:"tasks" json:"tasks,omitempty"`
+	MaxEpisodes     int      `toml:"max_episodes" json:"max_episodes"`
+	BatchSize       int      `toml:"batch_size" json:"batch_size"`
+	MaxRetries      int      `toml:"max_retries" json:"max_retries"`
+	Bandit          string   `toml:"bandit_type" json:"bandit_type"`
+	Optimize        string   `toml:"optimize" json:"optimize"`
+	Credit          string   `toml:"credit" json:"credit"`
+	MaxTurns        int      `toml:"max_turns" json:"max_turns"`
+	Era             string   `toml:"era" json:"era"`
+	StrategyVersion string   `toml:"strategy_version" json:"strategy_version"`
+	UseContext      bool     `toml:"context_embedding" json:"context_embedding"`
+	Seed            int64    `toml:"seed" json:"seed"`
+	Tag             string   `toml:"tag" json:"tag"`
+	Out             string   `toml:"out" json:"out"`
+	Resume          bool     `toml:"resume" json:"resume"`
+	StepTimeout     Duration `toml:"step_timeout" json:"step_timeout"`
+
+	// Models: "sim" plays the simulated world; anything else goes through the llm layer.
+	Model             string  `toml:"model" json:"model"`
+	P1Model           string  `toml:"p1_model" json:"p1_model,omitempty"`
+	P2Model           string  `toml:"p2_model" json:"p2_model,omitempty"`
+	RewardEvalModel   string  `toml:"reward_eval_model" json:"reward_eval_model,omitempty"`
+	TerminalEvalModel string  `toml:"terminal_eval_model" json:"terminal_eval_model,omitempty"`
+	EmbeddingModel    string  `toml:"embedding_model" json:"embedding_model,omitempty"`
+	Temperature       float64 `toml:"temperature" json:"temperature"`
+	MaxTokens         int     `toml:"max_tokens" json:"max_tokens"`
+	LLMCache          string  `toml:"llm_cache" json:"llm_cache"`
+	CacheDir          string  `toml:"cache_dir" json:"cache_dir"`
+	BudgetUSD         float64 `toml:"budget_usd" json:"budget_usd"`
+	Prices            string  `toml:"prices" json:"prices,omitempty"`
+
+	// Sim world.
+	Opponent string `toml:"opponent" json:"opponent"`
+	EmbedDim int    `toml:"embed_dim" json:"embed_dim"`
+
+	// Storage: the embedded store directory, or Redis when RedisURL is set.
+	Store    string `toml:"store" json:"store"`
+	RedisURL string `toml:"redis_url" json:"-"` // may hold a password: never written out
+
+	Policy policy.Config `toml:"policy" json:"policy"`
+}
+
+// DefaultRun is `also run` with no flags: the sim world, hard_small, bilateral, the ALSO bandit.
+func DefaultRun() Run {
+	return Run{
+		Subset: "hard_small", BatchSize: 14, MaxRetries: 2, Bandit: "also", Optimize: "both", Credit: "all",
+		MaxTurns: 20, Era: string(sotopia.EraBenchmark), StrategyVersion: sotopia.DefaultStrategyVersion,
+		UseContext: true, Seed: 1, StepTimeout: Duration(5 * time.Minute),
+		Model: "sim", Temperature: 0.7, MaxTokens: 4096, LLMCache: "off", CacheDir: ".also/llm-cache",
+		Opponent: "static", EmbedDim: 256, Store: ".also/store", Policy: policy.DefaultConfig(),
+	}
+}
+
+// Optimised maps --optimize to the seats that have a policy.
+func (r Run) Optimised() ([sotopia.Seats]bool, error) {
+	switch r.Optimize {
+	case "both":
+		return [2]bool{true, true}, nil
+	case "p1":
+		return [2]bool{true, false}, nil
+	case "p2":
+		return [2]bool{false, true}, nil
+	case "none":
+		return [2]bool{}, nil
+	}
+	return [2]bool{}, fmt.Errorf("optimize = %q: must be both, p1, p2 or none", r.Optimize)
+}
+
+// SeatModel is the model playing a seat.
+func (r Run) SeatModel(seat int) string {
+	if seat == 0 && r.P1Model != "" {
+		return r.P1Model
+	}
+	if seat == 1 && r.P2Model != "" {
+		return r.P2Model
+	}
+	return r.Model
+}
+
+// IsSim reports whether every model is the simulated world.
+func (r Run) IsSim() bool {
+	for _, m := range []string{r.SeatModel(0), r.SeatModel(1), r.RewardEvalModel, r.TerminalEvalModel} {
+		if m != "" && m != "sim" {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultTag names a run deterministically from its configuration.
+func (r Run) DefaultTag() string {
+	model := r.Model
+	if i := strings.LastIndex(model, "/"); i >= 0 {
+		model = model[i+1:]
+	}
+	model = strings.NewReplacer(".", "", "-", "_", "@", "_", ":", "_").Replace(model)
+	return fmt.Sprintf("also_%s_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Opponent, r.Seed)
+}
+
+// Validate checks every field and names the first one at fault.
+func (r Run) Validate() error {
+	bad := func(name string, v any, want string) error { return fmt.Errorf("%s = %v: %s", name, v, want) }
+	if _, err := r.Optimised(); err != nil {
+		return err
+	}
+	switch {
+	case !contains(sotopia.SubsetNames, r.Subset):
+		return bad("subset", r.Subset, "must be one of "+strings.Join(sotopia.SubsetNames, ", "))
+	case r.MaxEpisodes < 0:
+		return bad("max_episodes", r.MaxEpisodes, "must be >= 0 (0 = all)")
+	case r.BatchSize < 1:
+		return bad("batch_size", r.BatchSize, "must be at least 1")
+	case r.MaxRetries < 0:
+		return bad("max_retries", r.MaxRetries, "must be >= 0")
+	case r.MaxTurns < 1:
+		return bad("max_turns", r.MaxTurns, "must be at least 1")
+	case r.Era != string(sotopia.EraBenchmark) && r.Era != string(sotopia.Era2023):
+		return bad("era", r.Era, "must be benchmark or 2023")
+	case r.Credit != "all" && r.Credit != "own-turn":
+		return bad("credit", r.Credit, "must be all or own-turn")
+	case r.StepTimeout <= 0:
+		return bad("step_timeout", r.StepTimeout, "must be positive")
+	case r.Temperature < 0 || r.Temperature > 2:
+		return bad("temperature", r.Temperature, "must be in [0, 2]")
+	case r.MaxTokens < 1:
+		return bad("max_tokens", r.MaxTokens, "must be at least 1")
+	case !contains([]string{"off", "record", "replay", "auto"}, r.LLMCache):
+		return bad("llm_cache", r.LLMCache, "must be off, record, replay or auto")
+	case r.BudgetUSD < 0:
+		return bad("budget_usd", r.BudgetUSD, "must be >= 0 (0 = no budget)")
+	case r.EmbedDim < 1:
+		return bad("embed_dim", r.EmbedDim, "must be at least 1")
+	case r.Model == "":
+		return bad("model", `""`, "must name a model (sim for the simulated world)")
+	case r.Resume && r.Tag == "":
+		return fmt.Errorf("resume needs an explicit tag (--tag): it skips tasks already stored under that tag")
+	}
+	if _, err := sotopia.Strategies(r.StrategyVersion); err != nil {
+		return err
+	}
+	if opt, _ := r.Optimised(); opt[0] || opt[1] {
+		if _, err := policy.Lookup(r.Bandit); err != nil {
+			return err
+		}
+	}
+	p := r.Policy
+	p.Horizon = max(1, r.MaxTurns-1)
+	p.ALSO.UseContext = r.UseContext
+	return p.Validate()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Duration is a time.Duration that reads and writes as a string ("90s", "5m").
+type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("bad duration %q (want e.g. 90s, 5m)", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }

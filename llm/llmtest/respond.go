@@ -1,0 +1,152 @@
+package llmtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/http"
+	"strconv"
+)
+
+type wireRequest struct {
+	Model          string          `json:"model"`
+	Messages       []Message       `json:"messages"`
+	Temperature    *float64        `json:"temperature"`
+	MaxTokens      int             `json:"max_tokens"`
+	MaxCompletion  int             `json:"max_completion_tokens"`
+	Seed           *int64          `json:"seed"`
+	ResponseFormat json.RawMessage `json:"response_format"`
+	Input          json.RawMessage `json:"input"`
+}
+
+// decodeRequest fills the parsed fields of req from the JSON body.
+func decodeRequest(req *Request, body []byte) error {
+	var w wireRequest
+	if err := json.Unmarshal(body, &w); err != nil {
+		return err
+	}
+	req.Model, req.Messages, req.Temperature, req.Seed = w.Model, w.Messages, w.Temperature, w.Seed
+	req.MaxTokens = max(w.MaxTokens, w.MaxCompletion)
+	req.ResponseFormat = w.ResponseFormat
+	if req.Model == "" {
+		return fmt.Errorf("missing model")
+	}
+	switch req.Kind {
+	case KindChat:
+		if len(req.Messages) == 0 {
+			return fmt.Errorf("missing messages")
+		}
+	case KindEmbeddings:
+		var one string
+		if err := json.Unmarshal(w.Input, &one); err == nil {
+			req.Input = []string{one}
+			return nil
+		}
+		if err := json.Unmarshal(w.Input, &req.Input); err != nil || len(req.Input) == 0 {
+			return fmt.Errorf("input must be a string or a non-empty array of strings")
+		}
+	}
+	return nil
+}
+
+// complete fills token counts and default vectors of a successful reply.
+func (s *Server) complete(req Request, r Reply) Reply {
+	if r.PromptTokens == 0 {
+		r.PromptTokens = tokens(req.Prompt())
+	}
+	if req.Kind == KindChat && r.CompletionTokens == 0 {
+		r.CompletionTokens = tokens(r.Content)
+	}
+	if r.FinishReason == "" {
+		r.FinishReason = "stop"
+	}
+	if req.Kind == KindEmbeddings && r.Vectors == nil {
+		r.Vectors = make([][]float64, len(req.Input))
+		for i, text := range req.Input {
+			r.Vectors[i] = HashVector(text, s.cfg.EmbeddingDim)
+		}
+	}
+	return r
+}
+
+func tokens(text string) int64 { return int64(len(text)/4 + 1) }
+
+// HashVector is the default embedding: a deterministic unit vector derived from the text.
+func HashVector(text string, dim int) []float64 {
+	v := make([]float64, dim)
+	var norm float64
+	for i := range v {
+		h := fnv.New64a()
+		h.Write([]byte{byte(i), byte(i >> 8)})
+		h.Write([]byte(text))
+		v[i] = float64(int64(h.Sum64()>>11))/float64(1<<52) - 1
+		norm += v[i] * v[i]
+	}
+	norm = math.Sqrt(norm)
+	for i := range v {
+		v[i] /= norm
+	}
+	return v
+}
+
+func (s *Server) write(w http.ResponseWriter, req Request, r Reply) {
+	for k, v := range r.Header {
+		w.Header().Set(k, v)
+	}
+	switch {
+	case r.RawBody != "":
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(r.RawBody))
+		s.count(http.StatusOK)
+		return
+	case r.Status != 0 && r.Status != http.StatusOK:
+		writeError(w, r.Status, r.ErrorMessage, nil)
+		s.count(r.Status)
+		return
+	}
+	var body any
+	if req.Kind == KindEmbeddings {
+		data := make([]map[string]any, len(r.Vectors))
+		for i, v := range r.Vectors {
+			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
+		}
+		body = map[string]any{
+			"object": "list", "model": req.Model, "data": data,
+			"usage": map[string]any{"prompt_tokens": r.PromptTokens, "total_tokens": r.PromptTokens},
+		}
+	} else {
+		body = map[string]any{
+			"id": "chatcmpl-fake-" + strconv.Itoa(req.Seq), "object": "chat.completion", "created": 0, "model": req.Model,
+			"choices": []map[string]any{{
+				"index": 0, "finish_reason": r.FinishReason, "logprobs": nil,
+				"message": map[string]any{"role": "assistant", "content": r.Content, "refusal": nil},
+			}},
+			"usage": map[string]any{
+				"prompt_tokens": r.PromptTokens, "completion_tokens": r.CompletionTokens,
+				"total_tokens":          r.PromptTokens + r.CompletionTokens,
+				"prompt_tokens_details": map[string]any{"cached_tokens": r.CachedTokens},
+			},
+		}
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encoding reply: "+err.Error(), nil)
+		s.count(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+	s.count(http.StatusOK)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string, header map[string]string) {
+	for k, v := range header {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": "fake_error", "code": strconv.Itoa(status)}})
+	_, _ = w.Write(b)
+}

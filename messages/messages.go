@@ -1,0 +1,136 @@
+// Package messages is the protocol the actors exchange: plain data, no behaviour, no pointers to
+// shared state, no channels or funcs, so every message can cross a process boundary.
+package messages
+
+import (
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/sotopia"
+)
+
+// StartEpisode asks an Episode actor to play one task.
+type StartEpisode struct {
+	Index   int // position of the task in the run's plan
+	Attempt int // 0 for the first try
+	Task    sotopia.Task
+	Seed    int64
+}
+
+// EpisodeDone reports a finished (recorded) episode to the Runner.
+type EpisodeDone struct {
+	Index     int
+	Attempt   int
+	TaskID    string
+	EpisodePK string
+	Status    string // sotopia.StatusDone or sotopia.StatusFailed
+	Error     string
+	Usage     sotopia.Usage
+}
+
+// Observe delivers an observation to a seat that is not asked to act.
+type Observe struct {
+	Observation sotopia.Observation
+}
+
+// Delivered acknowledges Observe and SetStrategy, so a turn starts only once every seat's state
+// is settled (agents of one world may share hidden state; ordering must not depend on scheduling).
+type Delivered struct {
+	Seat int
+}
+
+// Act asks the acting seat for its action on this observation.
+type Act struct {
+	Turn        int
+	Observation sotopia.Observation
+}
+
+// Action is an agent's reply to Act.
+type Action struct {
+	Seat   int
+	Turn   int
+	Action sotopia.AgentAction
+	Error  string
+}
+
+// SetStrategy injects a selected arm into a seat's own background.
+type SetStrategy struct {
+	Arm sotopia.ArmChoice
+}
+
+// JudgeTurn asks the Evaluator for the per-turn scores of both seats.
+type JudgeTurn struct {
+	Request sotopia.JudgeRequest
+}
+
+// TurnScores is the Evaluator's reply to JudgeTurn.
+type TurnScores struct {
+	Turn      int
+	Judgement sotopia.Judgement
+	Error     string
+}
+
+// JudgeEpisode asks the Evaluator for the terminal Sotopia-Eval scores.
+type JudgeEpisode struct {
+	Request sotopia.JudgeRequest
+}
+
+// EpisodeScores is the Evaluator's reply to JudgeEpisode.
+type EpisodeScores struct {
+	Judgement sotopia.Judgement
+	Error     string
+}
+
+// Embed asks the Evaluator to embed texts (arm texts at the start, the dialogue once per turn).
+type Embed struct {
+	Purpose string // "arms" or "context"
+	Turn    int
+	Texts   []string
+}
+
+// Embedded is the reply to Embed.
+type Embedded struct {
+	Purpose string
+	Turn    int
+	Vectors [][]float64
+	Error   string
+}
+
+// InitPolicy gives a Policy actor its arms (with embeddings) before the first turn.
+type InitPolicy struct {
+	Arms []policy.Arm
+}
+
+// PolicyReady acknowledges InitPolicy.
+type PolicyReady struct {
+	Seat  int
+	Error string
+}
+
+// PolicyStep feeds a Policy actor the reward of the arm that was active (if Feedback is set) and
+// asks for the next arm (if Select is set).
+type PolicyStep struct {
+	Turn     int
+	Feedback *policy.Feedback
+	Select   bool
+	Context  []float64
+}
+
+// PolicyChoice is the reply to PolicyStep.
+type PolicyChoice struct {
+	Seat     int
+	Turn     int
+	Selected bool
+	Choice   policy.Choice
+	Error    string
+}
+
+// Record asks the Recorder to persist an episode.
+type Record struct {
+	Index   int
+	Episode sotopia.EpisodeLog
+}
+
+// Stored is the Recorder's acknowledgement: the episode is durable.
+type Stored struct {
+	PK    string
+	Error string
+}

@@ -1,0 +1,145 @@
+package nn
+
+import "math"
+
+// kernels are the inner loops a training step spends its time in. Every implementation performs
+// exactly the same IEEE operations in the same order (explicit fused multiply-adds, four
+// interleaved partial sums per dot product), so the scalar and the SIMD kernels give bit-identical
+// results and a run's output does not depend on how the binary was built.
+type kernels struct {
+	name string
+	// dotLanes adds w.x into four lane partial sums: lane l gets the terms i = l mod 4, each
+	// accumulated by FMA. len(x) >= len(w); len(w) must be a multiple of 4.
+	dotLanes func(w, x []float64, acc *[4]float64)
+	// dotLanes4 does dotLanes for four rows at once, sharing the loads of w:
+	// acc[4k:4k+4] are the lanes of w.x_k.
+	dotLanes4 func(w, x0, x1, x2, x3 []float64, acc *[16]float64)
+	// axpy4 is y += a0 x0 + a1 x1 + a2 x2 + a3 x3, one FMA per term in that order, over len(y).
+	axpy4 func(a *[4]float64, x0, x1, x2, x3, y []float64)
+	// axpy is y += a x by FMA over len(y).
+	axpy func(a float64, x, y []float64)
+	// adam applies one Adam step to w with moments m, v and clipped gradient g (len(w) each).
+	adam func(w, m, v, g []float64, c *adamConsts)
+	// sgd applies one plain SGD step: w -= lr * (g + wd w).
+	sgd func(w, g []float64, lr, wd float64)
+}
+
+// adamConsts are one Adam step's scalars (torch.optim.Adam, single-tensor path, PyTorch 1.13):
+//
+//	g' = g + wd*w
+//	m  = beta1*m + (1-beta1)*g'
+//	v  = beta2*v + (1-beta2)*g'*g'
+//	w  = w - (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps),  bc_i = 1 - beta_i^t
+//
+// The division by sqrt(bc2) is a multiplication by its inverse (one rounding apart) because the
+// divider is the bottleneck of the whole training.
+type adamConsts struct {
+	beta1, oneMinusBeta1 float64
+	beta2, oneMinusBeta2 float64
+	invSqrtBC2           float64
+	eps                  float64
+	negStep              float64 // -lr / bc1
+	wd                   float64
+}
+
+const (
+	adamBeta1 = 0.9
+	adamBeta2 = 0.999
+	adamEps   = 1e-8
+)
+
+func newAdamConsts(lr, wd float64, step int) adamConsts {
+	bc1 := 1 - math.Pow(adamBeta1, float64(step))
+	bc2 := 1 - math.Pow(adamBeta2, float64(step))
+	return adamConsts{
+		beta1: adamBeta1, oneMinusBeta1: 1 - adamBeta1,
+		beta2: adamBeta2, oneMinusBeta2: 1 - adamBeta2,
+		invSqrtBC2: 1 / math.Sqrt(bc2), eps: adamEps, negStep: -lr / bc1, wd: wd,
+	}
+}
+
+// dot is w.x over len(w) elements: lanes over the largest multiple of 4, their sum, then the tail.
+func (k *kernels) dot(w, x []float64) float64 {
+	var acc [4]float64
+	n4 := len(w) &^ 3
+	k.dotLanes(w[:n4], x, &acc)
+	return finishDot(&acc, w[n4:], x[n4:])
+}
+
+// finishDot sums four lanes as (l0+l1)+(l2+l3) and adds the tail terms by FMA, in order.
+func finishDot(acc *[4]float64, wTail, xTail []float64) float64 {
+	s := (acc[0] + acc[1]) + (acc[2] + acc[3])
+	for i, w := range wTail {
+		s = math.FMA(w, xTail[i], s)
+	}
+	return s
+}
+
+// scalarKernels are portable Go; math.FMA compiles to one instruction on amd64 with FMA3 and on
+// arm64.
+var scalarKernels = kernels{
+	name:      "scalar",
+	dotLanes:  dotLanesScalar,
+	dotLanes4: dotLanes4Scalar,
+	axpy4:     axpy4Scalar,
+	axpy:      axpyScalar,
+	adam:      adamScalar,
+	sgd:       sgdScalar,
+}
+
+func dotLanesScalar(w, x []float64, acc *[4]float64) {
+	x = x[:len(w)]
+	a0, a1, a2, a3 := acc[0], acc[1], acc[2], acc[3]
+	for i := 0; i+3 < len(w); i += 4 {
+		a0 = math.FMA(x[i], w[i], a0)
+		a1 = math.FMA(x[i+1], w[i+1], a1)
+		a2 = math.FMA(x[i+2], w[i+2], a2)
+		a3 = math.FMA(x[i+3], w[i+3], a3)
+	}
+	acc[0], acc[1], acc[2], acc[3] = a0, a1, a2, a3
+}
+
+func dotLanes4Scalar(w, x0, x1, x2, x3 []float64, acc *[16]float64) {
+	for k, x := range [4][]float64{x0, x1, x2, x3} {
+		dotLanesScalar(w, x, (*[4]float64)(acc[4*k:4*k+4]))
+	}
+}
+
+func axpy4Scalar(a *[4]float64, x0, x1, x2, x3, y []float64) {
+	n := len(y)
+	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
+	a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+	for i := range y {
+		s := math.FMA(x0[i], a0, y[i])
+		s = math.FMA(x1[i], a1, s)
+		s = math.FMA(x2[i], a2, s)
+		y[i] = math.FMA(x3[i], a3, s)
+	}
+}
+
+func axpyScalar(a float64, x, y []float64) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] = math.FMA(x[i], a, y[i])
+	}
+}
+
+func adamScalar(w, m, v, g []float64, c *adamConsts) {
+	n := len(w)
+	m, v, g = m[:n], v[:n], g[:n]
+	for i := range w {
+		gi := math.FMA(w[i], c.wd, g[i])
+		mi := math.FMA(m[i], c.beta1, gi*c.oneMinusBeta1)
+		vi := math.FMA(v[i], c.beta2, (gi*c.oneMinusBeta2)*gi)
+		den := math.FMA(math.Sqrt(vi), c.invSqrtBC2, c.eps)
+		m[i], v[i] = mi, vi
+		w[i] = math.FMA(mi/den, c.negStep, w[i])
+	}
+}
+
+func sgdScalar(w, g []float64, lr, wd float64) {
+	g = g[:len(w)]
+	for i := range w {
+		w[i] = math.FMA(math.FMA(w[i], wd, g[i]), -lr, w[i])
+	}
+}

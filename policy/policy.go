@@ -1,0 +1,133 @@
+// Package policy holds the bandits and prompt optimisers that choose a seat's social strategy each
+// turn. Every policy is a deterministic state machine: Update with feedback, Select the next arm.
+// No actors, no I/O, no clock; randomness only from the injected *rand.Rand.
+package policy
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/also-project/also/nn"
+)
+
+// Arm is one strategy of a seat's pool as a policy sees it.
+type Arm struct {
+	Index int
+	ID    string
+	// Embedding of the arm text (or strategy text); nil when the policy needs none.
+	Embedding []float64
+}
+
+// Feedback is one observed reward for the arm that was active.
+type Feedback struct {
+	Turn   int
+	Arm    int
+	Reward float64 // in [0,1]
+	// Dims are the seven normalised Sotopia-Eval scores behind Reward, when known.
+	Dims []float64
+	// Context is the embedding of the dialogue so far (shared by both seats), nil if disabled.
+	Context []float64
+}
+
+// Choice is a selection: the arm, the probability it was drawn with, and the whole distribution
+// where the policy has one.
+type Choice struct {
+	Arm   int
+	Prob  float64
+	Probs []float64
+}
+
+// Policy chooses arms.
+type Policy interface {
+	Name() string
+	// Update records the reward observed for the arm that was active.
+	Update(fb Feedback) error
+	// Select chooses the arm for the next turn, given the current context (nil when disabled).
+	Select(turn int, context []float64) (Choice, error)
+}
+
+// Params builds a policy.
+type Params struct {
+	Arms   []Arm
+	Rand   *rand.Rand
+	Config Config
+	// Pool runs the neural policies' surrogate training (also, instinct, neural_ucb) on a bounded
+	// set of workers with reused buffers; share one across all policies of a run. Nil gives each
+	// neural policy a private one-worker pool (fine for tests, wasteful for many bandits).
+	Pool *nn.Pool
+}
+
+// Constructor builds one kind of policy.
+type Constructor func(Params) (Policy, error)
+
+// Info describes a registered policy for help texts and the README table.
+type Info struct {
+	Name       string
+	Aliases    []string
+	Summary    string
+	Parameters string
+	Source     string
+	New        Constructor
+}
+
+// registry lists every policy. Keep it sorted by name; aliases resolve to the same entry.
+func registry() []Info {
+	return []Info{
+		{Name: "also", Aliases: []string{"adversarial"}, Summary: "ALSO: softmax over decayed sums of a retrained neural surrogate's reward predictions", Parameters: "eta, epsilon, also.*", Source: "ALSO (ICML 2026); also-method.md 1", New: newALSO},
+		{Name: "eps-greedy", Aliases: []string{"epsilon-greedy"}, Summary: "sample-average epsilon-greedy, random tie-breaking", Parameters: "epsilon", Source: "Sutton & Barto 2018, sec. 2.2-2.4", New: newEpsGreedy},
+		{Name: "exp3", Summary: "Exp3: exponential weights with gamma mixing, importance-weighted rewards", Parameters: "gamma (0 = tuned to horizon)", Source: "Auer, Cesa-Bianchi, Freund, Schapire 2002, Fig. 1, Cor. 3.2", New: newExp3},
+		{Name: "exp3-ix", Aliases: []string{"exp3ix"}, Summary: "Exp3 with implicit exploration (loss / (p + gamma))", Parameters: "horizon (eta, gamma tuned)", Source: "Neu 2015, Alg. 1, Thm. 1", New: newExp3IX},
+		{Name: "linucb", Summary: "LinUCB, shared theta on arm embeddings, exact K x K Gram-space updates", Parameters: "alpha", Source: "Li, Chu, Langford, Schapire 2010, Alg. 1; also-method.md 2.4", New: newLinUCB},
+		{Name: "instinct", Summary: "the artifact's NeuralUCB: ReLU net retrained each turn, sigma = sqrt(nu)*||g|| (U reset), argmax", Parameters: "alpha (lambda), beta (nu)", Source: "also-method.md 2.2 (the paper's Instinct column)", New: newInstinct},
+		{Name: "neural_ucb", Aliases: []string{"neuralucb"}, Summary: "NeuralUCB with a persistent diagonal design matrix, retrained from a fixed theta_0", Parameters: "alpha (lambda), beta (nu), also.context_embedding", Source: "Zhou, Li, Gu 2020, Alg. 1 (diagonal approximation)", New: newNeuralUCB},
+		{Name: "random", Summary: "uniform random arm every turn", Source: "baseline", New: newRandom},
+		{Name: "static", Summary: "no optimisation: always arm 0 (the paper's Original)", Source: "ALSO paper, Original column", New: newStatic},
+		{Name: "thompson", Aliases: []string{"ts"}, Summary: "Beta-Bernoulli Thompson sampling with Bernoulli trials on [0,1] rewards", Source: "Agrawal & Goyal 2012, Alg. 2", New: newThompson},
+		{Name: "ucb1", Aliases: []string{"ucb"}, Summary: "UCB1: each arm once, then mean + sqrt(2 ln n / n_i)", Source: "Auer, Cesa-Bianchi, Fischer 2002, Fig. 1", New: newUCB1},
+	}
+}
+
+// Names lists the registered policy names (not aliases), sorted.
+func Names() []string {
+	var out []string
+	for _, in := range registry() {
+		out = append(out, in.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lookup finds a policy by name or alias.
+func Lookup(name string) (Info, error) {
+	for _, in := range registry() {
+		if in.Name == name {
+			return in, nil
+		}
+		for _, a := range in.Aliases {
+			if a == name {
+				return in, nil
+			}
+		}
+	}
+	return Info{}, fmt.Errorf("unknown bandit type %q (want one of %s)", name, strings.Join(Names(), ", "))
+}
+
+// New builds a policy by name.
+func New(name string, p Params) (Policy, error) {
+	in, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Arms) == 0 {
+		return nil, fmt.Errorf("%s: no arms", name)
+	}
+	if p.Rand == nil {
+		return nil, fmt.Errorf("%s: no random source", name)
+	}
+	if err := p.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return in.New(p)
+}

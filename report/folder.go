@@ -1,0 +1,107 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/also-project/also/sotopia"
+)
+
+// Folder is a run folder: run.json (the configuration), episodes.jsonl and summary.json.
+type Folder struct {
+	Dir string
+}
+
+// CreateFolder makes a new run folder; an existing non-empty folder is refused so nothing is lost.
+func CreateFolder(dir string) (*Folder, error) {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("run folder %s already exists and is not empty; choose another --out", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("run folder: %w", err)
+	}
+	return &Folder{Dir: dir}, nil
+}
+
+// WriteJSON writes v as indented JSON to name inside the folder, atomically.
+func (f *Folder) WriteJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(f.Dir, name), append(b, '\n'))
+}
+
+// WriteEpisodes writes episodes.jsonl ordered by plan index then attempt, so two runs with one
+// seed produce identical files whatever order episodes finished in.
+func (f *Folder) WriteEpisodes(eps []Indexed) error {
+	sort.SliceStable(eps, func(i, j int) bool {
+		a, b := eps[i], eps[j]
+		return a.Index < b.Index || (a.Index == b.Index && a.Episode.Attempt < b.Episode.Attempt)
+	})
+	path := filepath.Join(f.Dir, "episodes.jsonl")
+	tmp := path + ".tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(out)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, e := range eps {
+		if err := enc.Encode(e.Episode); err != nil {
+			out.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Indexed is an episode with its position in the run's plan.
+type Indexed struct {
+	Index   int
+	Episode *sotopia.EpisodeLog
+}
+
+// ReadEpisodes reads an episodes.jsonl file.
+func ReadEpisodes(path string) ([]*sotopia.EpisodeLog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []*sotopia.EpisodeLog
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<28)
+	for line := 1; sc.Scan(); line++ {
+		var ep sotopia.EpisodeLog
+		if err := json.Unmarshal(sc.Bytes(), &ep); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		out = append(out, &ep)
+	}
+	return out, sc.Err()
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

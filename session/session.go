@@ -1,0 +1,207 @@
+// Package session wires a config.Run into a world, a store and the actors, runs it and writes the
+// run folder. The CLI and the end-to-end tests share it, so the command itself stays flag parsing.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/also-project/also/actors"
+	"github.com/also-project/also/config"
+	"github.com/also-project/also/report"
+	"github.com/also-project/also/sotopia"
+	"github.com/also-project/also/sotopia/store"
+)
+
+// Options are what a caller may add to a configuration.
+type Options struct {
+	// World replaces the world the configuration names (tests inject faulty agents this way).
+	World sotopia.World
+	// Store replaces the store the configuration names.
+	Store store.Store
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+	// Stop, if set, is asked before each new episode (a budget); a non-empty reason stops the run.
+	Stop func() string
+}
+
+// Outcome is what a run produced.
+type Outcome struct {
+	Dir     string
+	Tag     string
+	Summary report.Summary
+	Result  *actors.Result
+	Skipped int // tasks skipped because the store already has them (resume)
+}
+
+// collector is the run's sink: the store first (durability), then memory for episodes.jsonl.
+type collector struct {
+	store store.Store
+	mu    sync.Mutex
+	eps   []*sotopia.EpisodeLog
+}
+
+func (c *collector) Save(ctx context.Context, ep *sotopia.EpisodeLog) error {
+	if err := c.store.SaveEpisode(ctx, ep); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.eps = append(c.eps, ep)
+	c.mu.Unlock()
+	return nil
+}
+
+// Execute runs cfg and writes its run folder.
+func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error) {
+	if cfg.Tag == "" {
+		cfg.Tag = cfg.DefaultTag()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ds, err := sotopia.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := planTasks(ds, cfg)
+	if err != nil {
+		return nil, err
+	}
+	strategies, err := sotopia.Strategies(cfg.StrategyVersion)
+	if err != nil {
+		return nil, err
+	}
+	optimised, _ := cfg.Optimised()
+	if cfg.Out == "" {
+		cfg.Out = filepath.Join("runs", fmt.Sprintf("%s_%s", cfg.Tag, time.Now().UTC().Format("20060102T150405Z")))
+	}
+	folder, err := report.CreateFolder(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	if err := folder.WriteJSON("run.json", cfg); err != nil {
+		return nil, err
+	}
+	st := opt.Store
+	if st == nil {
+		if st, err = OpenStore(ctx, cfg); err != nil {
+			return nil, err
+		}
+		defer st.Close()
+	}
+	out := &Outcome{Dir: cfg.Out, Tag: cfg.Tag}
+	first := map[string]int{}
+	if cfg.Resume {
+		if tasks, first, out.Skipped, err = resumePlan(ctx, st, cfg.Tag, tasks); err != nil {
+			return nil, err
+		}
+	}
+	world := opt.World
+	if world == nil {
+		w, closeWorld, err := NewWorld(cfg, ds)
+		if err != nil {
+			return nil, err
+		}
+		defer closeWorld()
+		world = w
+	}
+	logf := func(string, ...any) {}
+	if opt.Log != nil {
+		logf = func(format string, args ...any) { fmt.Fprintf(opt.Log, format+"\n", args...) }
+	}
+	pol := cfg.Policy
+	pol.Horizon = max(1, cfg.MaxTurns-1)
+	pol.ALSO.UseContext = cfg.UseContext
+	sink := &collector{store: st}
+	spec := actors.Spec{
+		Dataset: ds, World: world, Tasks: tasks, Era: sotopia.Era(cfg.Era), MaxTurns: cfg.MaxTurns,
+		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
+		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: cfg.BatchSize, MaxRetries: cfg.MaxRetries,
+		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: opt.Stop, Logf: logf,
+	}
+	if len(tasks) == 0 {
+		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)
+		out.Result = &actors.Result{}
+	} else if out.Result, err = actors.Run(ctx, spec); err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	for i, t := range tasks {
+		index[t.PK] = i
+	}
+	var indexed []report.Indexed
+	for _, ep := range sink.eps {
+		indexed = append(indexed, report.Indexed{Index: index[ep.TaskID], Episode: ep})
+	}
+	if err := folder.WriteEpisodes(indexed); err != nil {
+		return nil, err
+	}
+	out.Summary = report.Summarise(cfg.Tag, sink.eps)
+	out.Summary.Stopped = out.Result.StoppedEarly
+	if err := folder.WriteJSON("summary.json", out.Summary); err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return out, fmt.Errorf("run interrupted: %w (finished episodes are stored under tag %s; rerun with --resume --tag %s)",
+			context.Cause(ctx), cfg.Tag, cfg.Tag)
+	}
+	return out, nil
+}
+
+// planTasks resolves the subset, the explicit task list and --max-episodes.
+func planTasks(ds *sotopia.Dataset, cfg config.Run) ([]sotopia.Task, error) {
+	var tasks []sotopia.Task
+	if len(cfg.Tasks) > 0 {
+		for _, id := range cfg.Tasks {
+			t, ok := ds.Task(id)
+			if !ok {
+				return nil, fmt.Errorf("unknown task %q (see `also data tasks`)", id)
+			}
+			tasks = append(tasks, t)
+		}
+	} else {
+		var err error
+		if tasks, err = ds.Subset(cfg.Subset); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.MaxEpisodes > 0 && cfg.MaxEpisodes < len(tasks) {
+		tasks = tasks[:cfg.MaxEpisodes]
+	}
+	if len(tasks) == 0 {
+		return nil, errors.New("no tasks selected")
+	}
+	return tasks, nil
+}
+
+// resumePlan drops tasks already done under the tag and numbers the others' attempts after the
+// ones stored, so earlier failed attempts stay visible.
+func resumePlan(ctx context.Context, st store.Store, tag string, tasks []sotopia.Task) ([]sotopia.Task, map[string]int, int, error) {
+	stored, err := st.Episodes(ctx, store.Query{Tag: tag})
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("resume: %w", err)
+	}
+	done := map[string]bool{}
+	next := map[string]int{}
+	for _, ep := range stored {
+		if ep.Status == sotopia.StatusDone {
+			done[ep.TaskID] = true
+		}
+		next[ep.TaskID] = max(next[ep.TaskID], ep.Attempt+1)
+	}
+	var rest []sotopia.Task
+	skipped := 0
+	for _, t := range tasks {
+		if done[t.PK] {
+			skipped++
+			continue
+		}
+		rest = append(rest, t)
+	}
+	return rest, next, skipped, nil
+}

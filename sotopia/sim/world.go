@@ -1,0 +1,109 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/also-project/also/sotopia"
+)
+
+// Name is the world's name and the model name of its judge.
+const Name = "sim"
+
+// World is the simulated social world. It implements sotopia.World; it is safe for concurrent
+// use (it holds only configuration and a stateless embedder).
+type World struct {
+	cfg Config
+	ds  *sotopia.Dataset
+	emb *HashEmbedder
+}
+
+var _ sotopia.World = (*World)(nil)
+
+// New builds the world. ds resolves the scenario and characters of a task when an episode's
+// setup leaves them out.
+func New(cfg Config, ds *sotopia.Dataset) (*World, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if ds == nil {
+		return nil, errors.New("sim: nil dataset")
+	}
+	emb, err := NewHashEmbedder(cfg.Dim)
+	if err != nil {
+		return nil, err
+	}
+	return &World{cfg: cfg, ds: ds, emb: emb}, nil
+}
+
+// Name implements sotopia.World.
+func (w *World) Name() string { return Name }
+
+// Config returns the world's configuration.
+func (w *World) Config() Config { return w.cfg }
+
+// Embedder is the world's hashed embedder (also the offline context embedder).
+func (w *World) Embedder() *HashEmbedder { return w.emb }
+
+// NewEpisode implements sotopia.World: two agents sharing one hidden state, a judge reading it
+// and the hashed embedder. A scripted opponent takes the seat ScriptedSeat(spec.Optimised).
+func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if spec.Setup == nil {
+		return nil, errors.New("sim: episode spec has no setup")
+	}
+	setup, err := w.complete(spec.Setup)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newModel(w.cfg, w.emb, setup, spec.Arms, spec.Seed, ScriptedSeat(spec.Optimised))
+	if err != nil {
+		return nil, err
+	}
+	ep := newEpisode(m, setup)
+	out := &sotopia.EpisodeWorld{Judge: &Judge{ep: ep}, Embedder: w.emb, Models: []string{Name}}
+	for i := range out.Agents {
+		out.Agents[i] = &Agent{ep: ep, seat: i}
+		out.Models = append(out.Models, w.agentModel(m, i))
+	}
+	return out, nil
+}
+
+// agentModel names what plays a seat in EpisodeLog.models: "sim/<profile>" or "sim/<script>".
+func (w *World) agentModel(m *model, seat int) string {
+	switch {
+	case seat == m.scripted:
+		return Name + "/" + w.cfg.Opponent
+	case IsScripted(w.cfg.Opponent):
+		return Name + "/" + ProfileStatic // facing a scripted agent, preferences stay put
+	}
+	return Name + "/" + w.cfg.Opponent
+}
+
+// complete fills a setup's missing scenario and characters from the dataset, without changing
+// the caller's copy.
+func (w *World) complete(s *sotopia.Setup) (*sotopia.Setup, error) {
+	if s.Env != nil && s.Agents[0] != nil && s.Agents[1] != nil {
+		return s, nil
+	}
+	if s.Task.PK == "" && s.Task.EnvID == "" {
+		return nil, errors.New("sim: setup has neither an environment profile nor a task")
+	}
+	env, agents, err := w.ds.Resolve(s.Task)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	c := *s
+	if c.Env == nil {
+		c.Env = env
+	}
+	for i := range c.Agents {
+		if c.Agents[i] == nil {
+			c.Agents[i] = agents[i]
+		}
+	}
+	return &c, nil
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+
+	"github.com/also-project/also/sotopia"
+)
+
+// jsonlEpisode is one line of Sotopia's episode JSONL (sotopia.md 1.9): the EpisodeLog under
+// renamed keys plus fields denormalised from the profiles.
+type jsonlEpisode struct {
+	EpisodeID          string               `json:"episode_id"`
+	EnvironmentID      string               `json:"environment_id"`
+	AgentIDs           []string             `json:"agent_ids"`
+	ExperimentTag      *string              `json:"experiment_tag"`
+	Models             []string             `json:"experiment_model_name_pairs"`
+	RawMessages        [][]sotopia.Message  `json:"raw_messages"`
+	RawRewards         []sotopia.SeatReward `json:"raw_rewards"`
+	RawRewardsPrompt   string               `json:"raw_rewards_prompt"`
+	Scenario           string               `json:"scenario"`
+	Codename           string               `json:"codename"`
+	AgentsBackground   map[string]string    `json:"agents_background"`
+	SocialGoals        map[string]string    `json:"social_goals"`
+	SocialInteractions string               `json:"social_interactions"`
+	Reasoning          string               `json:"reasoning"`
+	Rewards            []map[string]float64 `json:"rewards"`
+}
+
+// ImportJSONL reads Sotopia's episode JSONL into episodes with status done. Files that carry only
+// the per-seat `rewards` dicts (Sotopia's older export without raw_* fields) are accepted; when
+// both forms are present they must agree. With a dataset, the task is found from the scenario and
+// the agents in seat order, and a missing codename is filled in. Errors name the line.
+func ImportJSONL(r io.Reader, ds *sotopia.Dataset) ([]*sotopia.EpisodeLog, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var out []*sotopia.EpisodeLog
+	for lineNo := 1; ; lineNo++ {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			ep, perr := importLine(line, ds)
+			if perr != nil {
+				return nil, fmt.Errorf("episodes JSONL line %d: %w", lineNo, perr)
+			}
+			out = append(out, ep)
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("episodes JSONL line %d: %w", lineNo, err)
+		}
+	}
+}
+
+func importLine(line []byte, ds *sotopia.Dataset) (*sotopia.EpisodeLog, error) {
+	var row jsonlEpisode
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if err := dec.Decode(&row); err != nil {
+		return nil, err
+	}
+	if err := checkPK("episode_id", row.EpisodeID); err != nil {
+		return nil, err
+	}
+	id := row.EpisodeID
+	if row.EnvironmentID == "" {
+		return nil, fmt.Errorf("episode %s: missing environment_id", id)
+	}
+	rewards, err := importRewards(id, row.RawRewards, row.Rewards)
+	if err != nil {
+		return nil, err
+	}
+	if len(rewards) != len(row.AgentIDs) {
+		return nil, fmt.Errorf("episode %s: %d rewards for %d agent_ids", id, len(rewards), len(row.AgentIDs))
+	}
+	ep := &sotopia.EpisodeLog{
+		PK: id, Environment: row.EnvironmentID, Agents: row.AgentIDs, Models: row.Models,
+		Messages: row.RawMessages, Reasoning: row.Reasoning, Rewards: rewards,
+		RewardsPrompt: row.RawRewardsPrompt, Codename: row.Codename, Status: sotopia.StatusDone,
+	}
+	if row.ExperimentTag != nil {
+		ep.Tag = *row.ExperimentTag
+	}
+	if ep.Agents == nil {
+		ep.Agents = []string{}
+	}
+	if ep.Models == nil {
+		ep.Models = []string{}
+	}
+	if ep.Messages == nil {
+		ep.Messages = [][]sotopia.Message{}
+	}
+	if ds != nil {
+		if env, ok := ds.Envs[ep.Environment]; ok && ep.Codename == "" {
+			ep.Codename = env.Codename
+		}
+		for _, t := range ds.TasksByEnv[ep.Environment] {
+			if reflect.DeepEqual(t.AgentIDs, ep.Agents) {
+				ep.TaskID = t.PK
+				break
+			}
+		}
+	}
+	return ep, nil
+}
+
+// importRewards reconciles raw_rewards (tuples, or a bare float for a failed judge) with the
+// rewards dicts ({} for a failed judge in our own exports).
+func importRewards(id string, raw []sotopia.SeatReward, dicts []map[string]float64) ([]sotopia.SeatReward, error) {
+	fromDicts := make([]sotopia.SeatReward, len(dicts))
+	for i, d := range dicts {
+		if len(d) == 0 {
+			continue
+		}
+		var s sotopia.Scores
+		for j, dim := range sotopia.Dimensions {
+			v, ok := d[dim.Key]
+			if !ok {
+				return nil, fmt.Errorf("episode %s: rewards[%d] lacks %q", id, i, dim.Key)
+			}
+			s[j] = v
+		}
+		fromDicts[i] = sotopia.NewSeatReward(s)
+	}
+	if raw == nil {
+		if dicts == nil {
+			return nil, errors.New("episode " + id + ": neither raw_rewards nor rewards")
+		}
+		return fromDicts, nil
+	}
+	if dicts != nil {
+		if len(dicts) != len(raw) {
+			return nil, fmt.Errorf("episode %s: %d raw_rewards but %d rewards", id, len(raw), len(dicts))
+		}
+		for i := range raw {
+			if raw[i].Valid != fromDicts[i].Valid || raw[i].Scores != fromDicts[i].Scores {
+				return nil, fmt.Errorf("episode %s: raw_rewards[%d] and rewards[%d] disagree", id, i, i)
+			}
+		}
+	}
+	return raw, nil
+}

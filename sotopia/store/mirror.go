@@ -1,0 +1,408 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/also-project/also/sotopia"
+)
+
+// MirrorOptions configures NewMirror. Zero values take the defaults.
+type MirrorOptions struct {
+	// MinBackoff and MaxBackoff bound the retry delay while the remote is down (100ms, 30s).
+	MinBackoff, MaxBackoff time.Duration
+	// Timeout bounds each remote call (5s).
+	Timeout time.Duration
+	// Logger receives outage and recovery notices (default: text to stderr).
+	Logger *slog.Logger
+	// After is the clock for retry delays (default time.After).
+	After func(time.Duration) <-chan time.Time
+}
+
+// Mirror writes everything to the embedded store first (durable locally) and then to a remote
+// store, normally Redis. While the remote is unreachable, objects wait in an outbox file next to
+// the local data and a background goroutine retries with exponential backoff until they are all
+// delivered, across restarts too. Reads are served by the local store, which has everything.
+// Use one Mirror per Dir.
+type Mirror struct {
+	local *Dir
+	dial  func(context.Context) (Store, error)
+	ob    *outbox
+	cfg   MirrorOptions
+
+	// sendMu serialises every remote call and guards remote. Each send re-reads the latest local
+	// copy under it, so the last write to reach the remote is always the latest local one.
+	sendMu    sync.Mutex
+	remote    Store
+	pendingDS *sotopia.Dataset
+
+	down      atomic.Bool
+	dsPending atomic.Bool
+	kick      chan struct{}
+	stop      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+}
+
+// NewMirror starts mirroring local to the store that dial returns. dial is retried by the
+// background goroutine until it succeeds, so the Mirror starts even while the remote is down. The
+// Mirror owns local and the remote: Close closes both.
+func NewMirror(local *Dir, dial func(context.Context) (Store, error), opts MirrorOptions) (*Mirror, error) {
+	if local == nil || dial == nil {
+		return nil, errors.New("mirror: nil local store or dial function")
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = 100 * time.Millisecond
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(30*time.Second, opts.MinBackoff)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.After == nil {
+		opts.After = time.After
+	}
+	ob, err := openOutbox(filepath.Join(local.Path(), "outbox.jsonl"), func(msg string) {
+		opts.Logger.Warn("mirror outbox: recovered", "detail", msg)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
+	m := &Mirror{local: local, dial: dial, ob: ob, cfg: opts,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	m.down.Store(true) // until the first dial succeeds
+	go m.run()
+	m.wake()
+	return m, nil
+}
+
+// Pending is how many objects (a dataset load counts as one) have not reached the remote yet.
+func (m *Mirror) Pending() int {
+	n := m.ob.len()
+	if m.dsPending.Load() {
+		n++
+	}
+	return n
+}
+
+func (m *Mirror) wake() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run is the retry loop: idle until woken, then deliver everything; on failure wait with
+// exponential backoff (ignoring wake-ups, so a burst of saves during an outage does not hammer the
+// remote) and try again.
+func (m *Mirror) run() {
+	defer close(m.stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-m.stop; cancel() }()
+	var backoff time.Duration
+	for {
+		if backoff == 0 {
+			select {
+			case <-m.stop:
+				return
+			case <-m.kick:
+			}
+		} else {
+			select {
+			case <-m.stop:
+				return
+			case <-m.cfg.After(backoff):
+			}
+		}
+		err := m.Flush(ctx)
+		switch {
+		case err == nil:
+			backoff = 0
+		case ctx.Err() != nil:
+			return
+		default:
+			backoff = min(max(2*backoff, m.cfg.MinBackoff), m.cfg.MaxBackoff)
+		}
+	}
+}
+
+// Flush tries to deliver everything pending now, oldest first, and returns the first failure.
+func (m *Mirror) Flush(ctx context.Context) error {
+	m.sendMu.Lock()
+	_, err := m.remoteLocked(ctx)
+	m.sendMu.Unlock()
+	if err != nil {
+		return m.failed(err)
+	}
+	if err := m.flushDataset(ctx); err != nil {
+		return err
+	}
+	for _, it := range m.ob.items() {
+		if err := m.send(ctx, it); err != nil {
+			return err
+		}
+	}
+	m.recovered()
+	return nil
+}
+
+func (m *Mirror) flushDataset(ctx context.Context) error {
+	m.sendMu.Lock()
+	defer m.sendMu.Unlock()
+	if m.pendingDS == nil {
+		return nil
+	}
+	r, err := m.remoteLocked(ctx)
+	if err == nil {
+		err = m.call(ctx, func(ctx context.Context) error { return r.LoadDataset(ctx, m.pendingDS) })
+	}
+	if err != nil {
+		return m.failed(err)
+	}
+	m.pendingDS = nil
+	m.dsPending.Store(false)
+	return nil
+}
+
+// remoteLocked returns the remote store, dialling it if needed; sendMu must be held.
+func (m *Mirror) remoteLocked(ctx context.Context) (Store, error) {
+	if m.remote != nil {
+		return m.remote, nil
+	}
+	var r Store
+	err := m.call(ctx, func(ctx context.Context) (err error) { r, err = m.dial(ctx); return err })
+	if err != nil {
+		return nil, err
+	}
+	m.remote = r
+	return r, nil
+}
+
+func (m *Mirror) call(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+	defer cancel()
+	return f(ctx)
+}
+
+// failed records an outage (logging only the transition) and returns err.
+func (m *Mirror) failed(err error) error {
+	if !m.down.Swap(true) {
+		m.cfg.Logger.Warn("mirror: remote store unreachable; keeping objects in the local outbox", "err", err)
+	}
+	return err
+}
+
+func (m *Mirror) recovered() {
+	if m.down.Swap(false) {
+		m.cfg.Logger.Info("mirror: remote store reachable", "pending", m.Pending())
+	}
+}
+
+// send delivers the latest local copy of one outbox item.
+func (m *Mirror) send(ctx context.Context, it outboxItem) error {
+	m.sendMu.Lock()
+	defer m.sendMu.Unlock()
+	gen := m.ob.gen(it)
+	if gen == 0 {
+		return nil // delivered meanwhile
+	}
+	r, err := m.remoteLocked(ctx)
+	if err != nil {
+		return m.failed(err)
+	}
+	err = m.relay(ctx, r, it)
+	if errors.Is(err, ErrNotFound) { // cannot happen unless the local files were edited: drop it
+		m.cfg.Logger.Error("mirror: outbox names an object the local store lacks; dropped", "kind", it.Kind, "pk", it.PK)
+		return m.ob.done(it, gen)
+	}
+	if err != nil {
+		return m.failed(err)
+	}
+	m.recovered()
+	return m.ob.done(it, gen)
+}
+
+func (m *Mirror) relay(ctx context.Context, r Store, it outboxItem) error {
+	switch it.Kind {
+	case episodeKindName:
+		return relayOne(ctx, m, it.PK, m.local.Episode, r.SaveEpisode)
+	case "AgentProfile":
+		return relayOne(ctx, m, it.PK, m.local.Agent, r.SaveAgent)
+	case "EnvironmentProfile":
+		return relayOne(ctx, m, it.PK, m.local.Environment, r.SaveEnvironment)
+	case "RelationshipProfile":
+		return relayOne(ctx, m, it.PK, m.local.Relationship, r.SaveRelationship)
+	case "EnvAgentComboStorage":
+		return relayOne(ctx, m, it.PK, m.local.Task, r.SaveTask)
+	case "EnvironmentList":
+		return relayOne(ctx, m, it.PK, m.local.EnvironmentList, r.SaveEnvironmentList)
+	}
+	return fmt.Errorf("%w: outbox kind %q", ErrNotFound, it.Kind)
+}
+
+func relayOne[T any](ctx context.Context, m *Mirror, pk string, get func(context.Context, string) (T, error), put func(context.Context, T) error) error {
+	v, err := get(ctx, pk)
+	if err != nil {
+		return err
+	}
+	return m.call(ctx, func(ctx context.Context) error { return put(ctx, v) })
+}
+
+// forward queues it durably and, unless the remote is known to be down, sends it now. A failed
+// send is not an error for the caller: the object is safe locally and queued.
+func (m *Mirror) forward(ctx context.Context, it outboxItem) error {
+	if err := m.ob.add(it); err != nil {
+		return fmt.Errorf("mirror outbox: %w", err)
+	}
+	if m.down.Load() {
+		m.wake()
+		return nil
+	}
+	if err := m.send(ctx, it); err != nil {
+		m.wake()
+	}
+	return nil
+}
+
+func (m *Mirror) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error {
+	if err := m.local.SaveEpisode(ctx, ep); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{episodeKindName, ep.PK})
+}
+
+func (m *Mirror) SaveAgent(ctx context.Context, a *sotopia.AgentProfile) error {
+	if err := m.local.SaveAgent(ctx, a); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"AgentProfile", a.PK})
+}
+
+func (m *Mirror) SaveEnvironment(ctx context.Context, e *sotopia.EnvironmentProfile) error {
+	if err := m.local.SaveEnvironment(ctx, e); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"EnvironmentProfile", e.PK})
+}
+
+func (m *Mirror) SaveRelationship(ctx context.Context, r *sotopia.RelationshipProfile) error {
+	if err := m.local.SaveRelationship(ctx, r); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"RelationshipProfile", r.PK})
+}
+
+func (m *Mirror) SaveTask(ctx context.Context, t sotopia.Task) error {
+	if err := m.local.SaveTask(ctx, t); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"EnvAgentComboStorage", t.PK})
+}
+
+func (m *Mirror) SaveEnvironmentList(ctx context.Context, l *EnvironmentList) error {
+	if err := m.local.SaveEnvironmentList(ctx, l); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"EnvironmentList", l.PK})
+}
+
+// LoadDataset loads locally, then remotely; a remote failure is retried in the background. The
+// pending dataset load is kept in memory only: callers load the embedded dataset on every start.
+func (m *Mirror) LoadDataset(ctx context.Context, ds *sotopia.Dataset) error {
+	if err := m.local.LoadDataset(ctx, ds); err != nil {
+		return err
+	}
+	m.sendMu.Lock()
+	m.pendingDS = ds
+	m.dsPending.Store(true)
+	m.sendMu.Unlock()
+	if m.down.Load() || m.flushDataset(ctx) != nil {
+		m.wake()
+	}
+	return nil
+}
+
+func (m *Mirror) Episode(ctx context.Context, pk string) (*sotopia.EpisodeLog, error) {
+	return m.local.Episode(ctx, pk)
+}
+
+func (m *Mirror) Episodes(ctx context.Context, q Query) ([]*sotopia.EpisodeLog, error) {
+	return m.local.Episodes(ctx, q)
+}
+
+func (m *Mirror) Tags(ctx context.Context) ([]string, error) { return m.local.Tags(ctx) }
+func (m *Mirror) Stats(ctx context.Context) (Stats, error)   { return m.local.Stats(ctx) }
+func (m *Mirror) Ping(ctx context.Context) error             { return m.local.Ping(ctx) }
+func (m *Mirror) Agents(ctx context.Context) ([]*sotopia.AgentProfile, error) {
+	return m.local.Agents(ctx)
+}
+
+func (m *Mirror) Agent(ctx context.Context, pk string) (*sotopia.AgentProfile, error) {
+	return m.local.Agent(ctx, pk)
+}
+
+func (m *Mirror) Environment(ctx context.Context, pk string) (*sotopia.EnvironmentProfile, error) {
+	return m.local.Environment(ctx, pk)
+}
+
+func (m *Mirror) Environments(ctx context.Context) ([]*sotopia.EnvironmentProfile, error) {
+	return m.local.Environments(ctx)
+}
+
+func (m *Mirror) Relationship(ctx context.Context, pk string) (*sotopia.RelationshipProfile, error) {
+	return m.local.Relationship(ctx, pk)
+}
+
+func (m *Mirror) Relationships(ctx context.Context) ([]*sotopia.RelationshipProfile, error) {
+	return m.local.Relationships(ctx)
+}
+
+func (m *Mirror) Task(ctx context.Context, pk string) (sotopia.Task, error) {
+	return m.local.Task(ctx, pk)
+}
+
+func (m *Mirror) Tasks(ctx context.Context) ([]sotopia.Task, error) { return m.local.Tasks(ctx) }
+
+func (m *Mirror) EnvironmentList(ctx context.Context, pk string) (*EnvironmentList, error) {
+	return m.local.EnvironmentList(ctx, pk)
+}
+
+func (m *Mirror) EnvironmentLists(ctx context.Context) ([]*EnvironmentList, error) {
+	return m.local.EnvironmentLists(ctx)
+}
+
+// Close stops the retry goroutine and closes the remote and local stores. Undelivered objects
+// stay in the outbox and are sent by the next Mirror on the same directory.
+func (m *Mirror) Close() error {
+	var err error
+	m.closeOnce.Do(func() {
+		close(m.stop)
+		<-m.stopped
+		m.sendMu.Lock()
+		if m.remote != nil {
+			err = m.remote.Close()
+		}
+		m.sendMu.Unlock()
+		if e := m.ob.close(); err == nil {
+			err = e
+		}
+		if e := m.local.Close(); err == nil {
+			err = e
+		}
+	})
+	return err
+}
+
+var _ Store = (*Mirror)(nil)

@@ -1,0 +1,114 @@
+package sotopia
+
+import "context"
+
+// Era selects Sotopia's rendering and termination rules (sotopia.md sections 2.2 and 2.7).
+type Era string
+
+const (
+	// EraBenchmark is the default: Sotopia from Mar 2024 (the `sotopia benchmark` CLI, Sotopia-pi/RL).
+	EraBenchmark Era = "benchmark"
+	// Era2023 reproduces the released 2023 (ICLR) episodes: both background lines always printed,
+	// a hidden bio printed empty, and the "> max turns" rule.
+	Era2023 Era = "2023"
+)
+
+// Setup is everything about one episode that agents, judges and the environment share.
+type Setup struct {
+	Task     Task
+	Env      *EnvironmentProfile
+	Agents   [Seats]*AgentProfile
+	Era      Era
+	MaxTurns int
+	// Omniscient shows each agent the other's goal (Sotopia's omniscient flag).
+	Omniscient bool
+}
+
+// Observation is what one seat receives after a step (Sotopia's Observation).
+type Observation struct {
+	Seat int `json:"seat"`
+	// Turn is the environment turn number: 0 for the context, k for "Turn #k-1: ...".
+	Turn int `json:"turn"`
+	// Text is the rendered observation exactly as Sotopia logs it.
+	Text             string       `json:"text"`
+	AvailableActions []ActionType `json:"available_actions"`
+}
+
+// ArmChoice is a strategy selected for a seat: its index in the pool, id, the strategy text and the
+// full arm text that replaces the seat's background in its own context.
+type ArmChoice struct {
+	Index       int    `json:"index"`
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	Text        string `json:"text"`
+}
+
+// Agent plays one seat. Implementations: LLM-backed (sotopia/live), simulated and scripted
+// (sotopia/sim). Calls for one agent are never concurrent.
+type Agent interface {
+	// Observe delivers an observation the seat receives without being asked to act. Every
+	// observation reaches the agent exactly once, through Observe or Act, in turn order.
+	Observe(obs Observation)
+	// Act returns this seat's action for the newest observation (earlier ones went through Observe
+	// or Act, in order). A seat that may only do `none` is not asked.
+	Act(ctx context.Context, obs Observation) (AgentAction, error)
+	// SetStrategy injects an arm into the agent's own copy of its background; it governs the
+	// agent's next utterances.
+	SetStrategy(arm ArmChoice)
+}
+
+// JudgeRequest is what a judge sees: the environment-view history (both backgrounds, goals and
+// secrets, then the turns) and the step number.
+type JudgeRequest struct {
+	Turn    int    `json:"turn"`
+	History string `json:"history"`
+}
+
+// Judgement is the judge's verdict for both seats.
+type Judgement struct {
+	Scores    [Seats]Scores `json:"scores"`
+	Reasoning string        `json:"reasoning"`
+	Prompt    string        `json:"prompt,omitempty"`
+	// Expected, when the world knows it (sim), is each seat's expected per-turn reward of every arm
+	// at this turn, holding the other seat's arm fixed. Nil otherwise.
+	Expected [Seats][]float64 `json:"expected,omitempty"`
+}
+
+// Judge scores conversations with Sotopia-Eval, per turn and at the end.
+type Judge interface {
+	JudgeTurn(ctx context.Context, req JudgeRequest) (Judgement, error)
+	JudgeEpisode(ctx context.Context, req JudgeRequest) (Judgement, error)
+}
+
+// Embedder maps texts (arm texts, dialogue so far) to vectors.
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) ([][]float64, error)
+}
+
+// EpisodeSpec asks a world for the participants of one episode.
+type EpisodeSpec struct {
+	Setup *Setup
+	// Seed makes the episode's hidden state and noise reproducible (sim world).
+	Seed int64
+	// Arms is each seat's arm pool (index 0 = no strategy); the sim world reads its preferences from it.
+	Arms [Seats][]ArmChoice
+	// Optimised says which seats have a policy.
+	Optimised [Seats]bool
+}
+
+// EpisodeWorld holds the participants of one episode.
+type EpisodeWorld struct {
+	Agents   [Seats]Agent
+	Judge    Judge
+	Embedder Embedder
+	// Models names what plays each role, for EpisodeLog.models: [judge, seat0, seat1].
+	Models []string
+	// Usage, if set, reports the LLM usage of this episode so far.
+	Usage func() Usage
+}
+
+// World builds episodes: the simulated world (sotopia/sim) or the live one (LLMs, sotopia/live).
+type World interface {
+	Name() string
+	NewEpisode(ctx context.Context, spec EpisodeSpec) (*EpisodeWorld, error)
+}
