@@ -9,6 +9,7 @@ import (
 
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
+	"github.com/also-project/also/sotopia/sim"
 )
 
 // Run is one `also run`: every flag has a field here, and a TOML file can set any of them.
@@ -45,9 +46,8 @@ type Run struct {
 	BudgetUSD         float64 `toml:"budget_usd" json:"budget_usd"`
 	Prices            string  `toml:"prices" json:"prices,omitempty"`
 
-	// Sim world.
-	Opponent string `toml:"opponent" json:"opponent"`
-	EmbedDim int    `toml:"embed_dim" json:"embed_dim"`
+	// Sim is the simulated world (used when every model is "sim"); TOML table [sim].
+	Sim sim.Config `toml:"sim" json:"sim"`
 
 	// Storage: the embedded store directory, or Redis when RedisURL is set.
 	Store    string `toml:"store" json:"store"`
@@ -63,7 +63,7 @@ func DefaultRun() Run {
 		MaxTurns: 20, Era: string(sotopia.EraBenchmark), StrategyVersion: sotopia.DefaultStrategyVersion,
 		UseContext: true, Seed: 1, StepTimeout: Duration(5 * time.Minute),
 		Model: "sim", Temperature: 0.7, MaxTokens: 4096, LLMCache: "off", CacheDir: ".also/llm-cache",
-		Opponent: "static", EmbedDim: 256, Store: ".also/store", Policy: policy.DefaultConfig(),
+		Sim: sim.DefaultConfig(), Store: ".also/store", Policy: policy.DefaultConfig(),
 	}
 }
 
@@ -110,7 +110,7 @@ func (r Run) DefaultTag() string {
 		model = model[i+1:]
 	}
 	model = strings.NewReplacer(".", "", "-", "_", "@", "_", ":", "_").Replace(model)
-	return fmt.Sprintf("also_%s_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Opponent, r.Seed)
+	return fmt.Sprintf("also_%s_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Sim.Opponent, r.Seed)
 }
 
 // Validate checks every field and names the first one at fault.
@@ -144,12 +144,13 @@ func (r Run) Validate() error {
 		return bad("llm_cache", r.LLMCache, "must be off, record, replay or auto")
 	case r.BudgetUSD < 0:
 		return bad("budget_usd", r.BudgetUSD, "must be >= 0 (0 = no budget)")
-	case r.EmbedDim < 1:
-		return bad("embed_dim", r.EmbedDim, "must be at least 1")
 	case r.Model == "":
 		return bad("model", `""`, "must name a model (sim for the simulated world)")
 	case r.Resume && r.Tag == "":
 		return fmt.Errorf("resume needs an explicit tag (--tag): it skips tasks already stored under that tag")
+	}
+	if err := r.Sim.Validate(); err != nil {
+		return fmt.Errorf("sim: %w", err)
 	}
 	if _, err := sotopia.Strategies(r.StrategyVersion); err != nil {
 		return err

@@ -16,9 +16,7 @@ func NewWorld(cfg config.Run, ds *sotopia.Dataset) (sotopia.World, func(), error
 	if !cfg.IsSim() {
 		return nil, nil, errors.New("real models are not wired into `also run` yet: use --model sim")
 	}
-	sc := sim.DefaultConfig()
-	sc.Dim, sc.Opponent = cfg.EmbedDim, cfg.Opponent
-	w, err := sim.New(sc, ds)
+	w, err := sim.New(cfg.Sim, ds)
 	if err != nil {
 		return nil, nil, err
 	}

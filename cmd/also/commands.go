@@ -4,7 +4,9 @@ import "github.com/spf13/cobra"
 
 // benchCommands lists the `also bench` subcommands.
 func benchCommands() []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		newBenchRegretCmd(),
+	}
 }
 
 // extraCommands lists further top-level commands (db, eval).

@@ -12,6 +12,7 @@ import (
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/session"
+	"github.com/also-project/also/sotopia/sim"
 )
 
 func newRunCmd() *cobra.Command {
@@ -91,8 +92,9 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.StringVar(&r.CacheDir, "cache-dir", r.CacheDir, "record/replay cache directory")
 	fs.Float64Var(&r.BudgetUSD, "budget-usd", r.BudgetUSD, "stop starting episodes once this much is spent (0 = no limit)")
 	fs.StringVar(&r.Prices, "prices", r.Prices, "TOML price table overriding the built-in one")
-	fs.StringVar(&r.Opponent, "opponent", r.Opponent, "sim opponent profile or scripted agent")
-	fs.IntVar(&r.EmbedDim, "embed-dim", r.EmbedDim, "sim world hashed-embedding dimension")
+	fs.StringVar(&r.Sim.Opponent, "opponent", r.Sim.Opponent, "sim opponent: "+strings.Join(sim.Profiles(), ", "))
+	fs.IntVar(&r.Sim.Dim, "embed-dim", r.Sim.Dim, "sim world hashed-embedding dimension")
+	fs.Float64Var(&r.Sim.LeaveTrust, "sim-leave-trust", r.Sim.LeaveTrust, "sim trust floor below which a seat leaves (0 = never)")
 	fs.StringVar(&r.Store, "store", r.Store, "embedded store directory")
 	fs.StringVar(&r.RedisURL, "redis-url", r.RedisURL, "Redis URL (default: $REDIS_OM_URL; else the embedded store)")
 	p := &r.Policy

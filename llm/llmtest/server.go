@@ -7,6 +7,7 @@ package llmtest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -255,17 +256,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	req := Request{Kind: kind, Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: body}
 	parseErr := decodeRequest(&req, body)
 
-	s.mu.Lock()
-	req.Seq = s.seq
-	s.seq++
-	s.inflight++
-	s.peak = max(s.peak, s.inflight)
-	if !s.cfg.NoRecord {
-		req.Header = r.Header.Clone()
-		s.requests = append(s.requests, req)
-	}
-	reply, fault, truncate := s.pickLocked(req)
-	s.mu.Unlock()
+	reply, fault, truncate := s.admit(&req, r.Header)
 	defer func() {
 		s.mu.Lock()
 		s.inflight--
@@ -292,6 +283,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.write(w, req, reply)
+}
+
+// admit records the request and picks its reply under the lock. A panicking handler becomes
+// a 500 naming the panic, so a broken script fails fast instead of wedging the server.
+func (s *Server) admit(req *Request, header http.Header) (reply Reply, fault *Reply, truncate bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	req.Seq = s.seq
+	s.seq++
+	s.inflight++
+	s.peak = max(s.peak, s.inflight)
+	if !s.cfg.NoRecord {
+		req.Header = header.Clone()
+		s.requests = append(s.requests, *req)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			reply, fault, truncate = Reply{Status: http.StatusInternalServerError, ErrorMessage: fmt.Sprintf("llmtest: handler panicked: %v", p)}, nil, false
+		}
+	}()
+	return s.pickLocked(*req)
 }
 
 // pickLocked chooses the scripted reply and, independently, a fault (or truncation).

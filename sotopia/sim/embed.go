@@ -127,16 +127,8 @@ func (h *HashEmbedder) EmbedInto(dst []float64, text string) {
 			add(bigram(prev, cur))
 		}
 	}
-	// Signed square root ("power normalisation") damps the buckets of words repeated every
-	// turn (speaker names, "said", template words) so they do not drown single content words.
 	var ss float64
-	for i, x := range dst {
-		if x < 0 {
-			x = -math.Sqrt(-x)
-		} else {
-			x = math.Sqrt(x)
-		}
-		dst[i] = x
+	for _, x := range dst {
 		ss += x * x
 	}
 	if ss == 0 {

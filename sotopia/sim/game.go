@@ -24,7 +24,8 @@ type Outcome struct {
 }
 
 // Game is the hidden model without actors or text, for long-horizon bandit benchmarks. The
-// agents and judge of NewEpisode run on the same core, so both agree turn by turn.
+// agents and judge of NewEpisode run on the same core, so both agree turn by turn. A Game is not
+// safe for concurrent use.
 type Game struct {
 	m *model
 }

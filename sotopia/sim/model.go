@@ -28,7 +28,7 @@ type armFeature struct {
 type seatState struct {
 	arms   []armFeature
 	pool   int
-	base   []float64 // theta before adaptation (static, adaptive) or the walk's current point
+	base   []float64 // theta_i(1); the adaptive profile derives theta from it every turn
 	theta  []float64 // theta_i(t): what works on this seat's opponent
 	offset float64   // c_i
 	dyn    *rand.Rand
@@ -69,7 +69,7 @@ type model struct {
 	noise       *rand.Rand
 	turns       []turnRecord
 	ended       bool
-	scratch     []float64
+	scratch     []float64                // the drift direction, reused
 	scores      [sotopia.Seats][]float64 // <theta_i, phi_k> per arm, refreshed each turn
 	poolMeans   [sotopia.Seats]float64
 	scriptLogit float64 // logit offset of the seat facing a scripted agent

@@ -286,3 +286,53 @@ func TestNewEpisodeInputs(t *testing.T) {
 		t.Errorf("bad config: %v", err)
 	}
 }
+
+// Agents and the judge are called from different goroutines (different actors); the shared state
+// must be safe for that (run with -race).
+func TestEpisodeAcrossGoroutines(t *testing.T) {
+	w, _ := New(DefaultConfig(), sotopia.MustEmbedded())
+	ctx := context.Background()
+	arms := testArms(t)
+	ew, err := w.NewEpisode(ctx, sotopia.EpisodeSpec{Setup: testSetup(t, 2), Seed: 2, Arms: arms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var turns [2]chan int
+	judge, done := make(chan int), make(chan error, 3)
+	for seat := range turns {
+		turns[seat] = make(chan int)
+		go func() {
+			for turn := range turns[seat] {
+				ew.Agents[seat].SetStrategy(arms[seat][turn%13])
+				_, err := ew.Agents[seat].Act(ctx, sotopia.Observation{Seat: seat, Turn: turn})
+				if err != nil {
+					done <- err
+					return
+				}
+				judge <- turn + 1
+			}
+			done <- nil
+		}()
+	}
+	go func() {
+		for range 10 {
+			turn := <-judge
+			if _, err := ew.Judge.JudgeTurn(ctx, sotopia.JudgeRequest{Turn: turn}); err != nil {
+				done <- err
+				return
+			}
+			if turn < 10 {
+				turns[turn%2] <- turn
+			}
+		}
+		close(turns[0])
+		close(turns[1])
+		done <- nil
+	}()
+	turns[0] <- 0
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,428 @@
+package policy
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Tests of the ALSO bandit, named after the also-method.md section they check.
+
+// fixedPredictions replaces the surrogate with a scripted sequence of prediction vectors and
+// counts the calls.
+type fixedPredictions struct {
+	rows  [][]float64
+	calls int
+}
+
+func (f *fixedPredictions) next([]float64) ([]float64, error) {
+	row := f.rows[min(f.calls, len(f.rows)-1)]
+	f.calls++
+	return slices.Clone(row), nil
+}
+
+func alsoTestArms(k, dim int, seed uint64) []Arm {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	arms := make([]Arm, k)
+	for i := range arms {
+		e := make([]float64, dim)
+		for j := range e {
+			e[j] = rng.NormFloat64()
+		}
+		arms[i] = Arm{Index: i, ID: "arm" + string(rune('a'+i)), Embedding: e}
+	}
+	return arms
+}
+
+func newTestALSO(t *testing.T, k int, mutate func(*Config)) *alsoBandit {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.ALSO.Hidden, cfg.ALSO.Epochs = 8, 30
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	p, err := New("also", Params{Arms: alsoTestArms(k, 6, 1), Rand: rand.New(rand.NewPCG(7, 7)), Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.(*alsoBandit)
+}
+
+func assertExactProbs(t *testing.T, got, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("probs %v, want %v", got, want)
+	}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-15 {
+			t.Fatalf("probs %v, want %v (index %d)", got, want, i)
+		}
+	}
+}
+
+// 1.7 steps 1-6: p = softmax(eta * sum_k 0.9^(n-k) S_k). Expected values from Python's math.exp.
+func TestALSO_1_7_DecayedSoftmaxProbabilities(t *testing.T) {
+	b := newTestALSO(t, 3, func(c *Config) { c.Eta = 2 })
+	f := &fixedPredictions{rows: [][]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}
+	b.predict = f.next
+	want := [][]float64{
+		{0.7869860421615985, 0.10650697891920075, 0.10650697891920075}, // C = S1
+		{0.4189882725878208, 0.5117534317755293, 0.06925829563664981},  // C = 0.9 S1 + S2
+		{0.2732612287039593, 0.32715308767238005, 0.3995856836236608},  // C = 0.81 S1 + 0.9 S2 + S3
+	}
+	for turn, w := range want {
+		if err := b.Update(Feedback{Turn: turn + 1, Arm: b.current, Reward: 0.5}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := b.Select(turn+1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertExactProbs(t, c.Probs, w)
+		if c.Prob != c.Probs[c.Arm] || b.lastProb != c.Prob || b.current != c.Arm {
+			t.Fatalf("choice %+v inconsistent with state (current %d, lastProb %v)", c, b.current, b.lastProb)
+		}
+	}
+}
+
+func TestALSO_1_7_DecayWeights(t *testing.T) {
+	for _, tc := range []struct {
+		n      int
+		lambda float64
+		want   []float64
+	}{
+		{1, 0.9, []float64{1}},
+		{3, 0.9, []float64{0.81, 0.9, 1}},
+		{3, 1, []float64{1, 1, 1}},
+		{3, 0, []float64{0, 0, 1}},
+	} {
+		got := decayWeights(tc.n, tc.lambda)
+		for i := range got {
+			if math.Abs(got[i]-tc.want[i]) > 1e-15 {
+				t.Errorf("n=%d lambda=%v: %v, want %v", tc.n, tc.lambda, got, tc.want)
+			}
+		}
+	}
+}
+
+// 1.7 step 5: DynamicEta multiplies eta by sqrt(t+1) (the help text; see effectiveEta), or
+// divides as the artifact's code does with DynamicEtaDivide.
+func TestALSO_1_7_DynamicEta(t *testing.T) {
+	b := newTestALSO(t, 3, func(c *Config) { c.Eta = 2; c.ALSO.DynamicEta = true })
+	b.predict = (&fixedPredictions{rows: [][]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}).next
+	var c Choice
+	for turn := 1; turn <= 3; turn++ {
+		var err error
+		if c, err = b.Select(turn, nil); err != nil {
+			t.Fatal(err)
+		}
+		_ = b.Update(Feedback{Turn: turn, Arm: c.Arm, Reward: 0.5})
+	}
+	// Round 3 at turn 3: eta_eff = 2 * sqrt(4) = 4.
+	assertExactProbs(t, c.Probs, []float64{0.21874152755687054, 0.31352866563312376, 0.4677298068100057})
+	cfg := ALSOConfig{DynamicEta: true, DynamicEtaDivide: true}
+	if got := effectiveEta(2, cfg, 3); got != 1 {
+		t.Errorf("divide at t=3: %v, want 1", got)
+	}
+	if got := effectiveEta(2, ALSOConfig{}, 3); got != 2 {
+		t.Errorf("static eta: %v", got)
+	}
+}
+
+// 1.4 step 4: a reward of exactly 0.0 is skipped; otherwise r / max(p, 0.01) goes into the
+// newest actual-score row at the active arm (none exists before the first Select), and the
+// record joins the history.
+func TestALSO_1_4_UpdateSemantics(t *testing.T) {
+	b := newTestALSO(t, 3, func(c *Config) { c.Eta = 1 })
+	b.predict = (&fixedPredictions{rows: [][]float64{{0, 0, 0}}}).next
+	if err := b.Update(Feedback{Turn: 1, Arm: 0, Reward: 0.4, Context: []float64{1, 2, 3, 4, 5, 6}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.actual) != 0 || len(b.history) != 1 || b.history[0].reward != 0.4 || b.history[0].context[2] != 3 {
+		t.Fatalf("turn 1: actual %v history %+v", b.actual, b.history)
+	}
+	if err := b.Update(Feedback{Turn: 2, Arm: 0, Reward: 0}); err != nil || len(b.history) != 1 {
+		t.Fatalf("zero reward not skipped: %v, %d records", err, len(b.history))
+	}
+	c, _ := b.Select(2, nil) // uniform: p = 1/3
+	if err := b.Update(Feedback{Turn: 3, Arm: c.Arm, Reward: 0.6}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.actual[0][c.Arm], 0.6/(1.0/3); math.Abs(got-want) > 1e-15 {
+		t.Fatalf("actual trace %v at arm %d, want %v", b.actual[0], c.Arm, want)
+	}
+	// A tiny probability is floored at 0.01.
+	b.lastProb = 1e-5
+	b.actual = append(b.actual, make([]float64, 3))
+	_ = b.Update(Feedback{Turn: 4, Arm: c.Arm, Reward: 0.2})
+	if got := b.actual[1][c.Arm]; math.Abs(got-20) > 1e-12 {
+		t.Fatalf("floored weight %v, want 0.2/0.01", got)
+	}
+	for _, bad := range []Feedback{
+		{Turn: 5, Arm: (c.Arm + 1) % 3, Reward: 0.5},
+		{Turn: 5, Arm: c.Arm, Reward: math.NaN()},
+		{Turn: 5, Arm: c.Arm, Reward: 0.5, Context: []float64{1}},
+	} {
+		if err := b.Update(bad); err == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+	}
+}
+
+// 1.7 step 4: the actual and mean score modes.
+func TestALSO_1_7_ScoreModes(t *testing.T) {
+	nnTrace := [][]float64{{1, 0, 0}, {0, 1, 0}}
+	actual := [][]float64{{0, 2, 0}, {0, 0, 0}}
+	if got := cumulativeScores("nn", nnTrace, actual, 0.9); !slices.Equal(got, []float64{0.9, 1, 0}) {
+		t.Errorf("nn: %v", got)
+	}
+	if got := cumulativeScores("actual", nnTrace, actual, 0.9); !slices.Equal(got, []float64{0, 1.8, 0}) {
+		t.Errorf("actual: %v", got)
+	}
+	if got := cumulativeScores("mean", nnTrace, actual, 0.9); !slices.Equal(got, []float64{0.45, 1.4, 0}) {
+		t.Errorf("mean: %v", got)
+	}
+	// Through the bandit: mode actual after one importance-weighted reward v at arm a gives
+	// p_a = e^(eta v) / (e^(eta v) + K - 1) on the next round (n = 2 rows: weight 0.9 then 1).
+	b := newTestALSO(t, 4, func(c *Config) { c.Eta = 1.5; c.ALSO.ScoreMode = "actual" })
+	b.predict = (&fixedPredictions{rows: [][]float64{{9, 9, 9, 9}}}).next
+	c1, _ := b.Select(1, nil)
+	assertExactProbs(t, c1.Probs, []float64{0.25, 0.25, 0.25, 0.25})
+	_ = b.Update(Feedback{Turn: 2, Arm: c1.Arm, Reward: 0.3})
+	c2, _ := b.Select(2, nil)
+	v := 0.9 * 0.3 / 0.25
+	e := math.Exp(1.5 * v)
+	for i, p := range c2.Probs {
+		want := 1 / (e + 3)
+		if i == c1.Arm {
+			want = e / (e + 3)
+		}
+		if math.Abs(p-want) > 1e-15 {
+			t.Fatalf("actual mode probs %v, arm %d should have %v", c2.Probs, c1.Arm, want)
+		}
+	}
+}
+
+// 1.7 step 2: greedy takes the argmax of the current prediction vector (not the decayed sum)
+// with probability 1 - epsilon and records probability 1.0.
+func TestALSO_1_7_Greedy(t *testing.T) {
+	b := newTestALSO(t, 3, func(c *Config) { c.ALSO.Greedy = true; c.Epsilon = 0 })
+	b.predict = (&fixedPredictions{rows: [][]float64{{0, 5, 0}, {0, 0, 1}}}).next
+	c1, _ := b.Select(1, nil)
+	if c1.Arm != 1 || c1.Prob != 1 || c1.Probs != nil {
+		t.Fatalf("greedy round 1: %+v", c1)
+	}
+	_ = b.Update(Feedback{Turn: 2, Arm: 1, Reward: 0.7})
+	if b.actual[0][1] != 0.7 {
+		t.Fatalf("greedy importance weight must use p = 1: %v", b.actual[0])
+	}
+	if c2, _ := b.Select(2, nil); c2.Arm != 2 {
+		t.Fatalf("greedy must follow the newest predictions (sum favours arm 1): %+v", c2)
+	}
+	// epsilon = 1: uniform arms.
+	b = newTestALSO(t, 3, func(c *Config) { c.ALSO.Greedy = true; c.Epsilon = 1 })
+	b.predict = (&fixedPredictions{rows: [][]float64{{0, 5, 0}}}).next
+	counts := make([]int, 3)
+	for turn := 1; turn <= 3000; turn++ {
+		c, _ := b.Select(turn, nil)
+		counts[c.Arm]++
+		_ = b.Update(Feedback{Turn: turn, Arm: c.Arm, Reward: 0.5})
+	}
+	for i, n := range counts {
+		if n < 900 || n > 1100 {
+			t.Fatalf("epsilon 1 counts %v (arm %d)", counts, i)
+		}
+	}
+}
+
+// 1.4 step 5b: with Static the first selection is held for the rest of the episode and the
+// surrogate is not consulted again.
+func TestALSO_1_4_StaticStrategy(t *testing.T) {
+	b := newTestALSO(t, 3, func(c *Config) { c.ALSO.Static = true })
+	f := &fixedPredictions{rows: [][]float64{{0, 0, 1}, {1, 0, 0}}}
+	b.predict = f.next
+	first, _ := b.Select(1, nil)
+	for turn := 2; turn < 8; turn++ {
+		_ = b.Update(Feedback{Turn: turn, Arm: first.Arm, Reward: 0.5})
+		c, err := b.Select(turn, nil)
+		if err != nil || c.Arm != first.Arm || !slices.Equal(c.Probs, first.Probs) {
+			t.Fatalf("turn %d: %+v (%v), first %+v", turn, c, err, first)
+		}
+	}
+	if f.calls != 1 {
+		t.Fatalf("surrogate consulted %d times", f.calls)
+	}
+}
+
+// 1.7 step 6: a NaN or infinite score stops the bandit for good on its current arm.
+func TestALSO_1_7_NaNStopsBandit(t *testing.T) {
+	for _, greedy := range []bool{false, true} {
+		b := newTestALSO(t, 3, func(c *Config) { c.ALSO.Greedy = greedy })
+		f := &fixedPredictions{rows: [][]float64{{0, 0, 50}, {math.NaN(), 0, 0}, {1, 0, 0}}}
+		b.predict = f.next
+		b.eta = 10
+		first, _ := b.Select(1, nil)
+		_ = b.Update(Feedback{Turn: 2, Arm: first.Arm, Reward: 0.5})
+		for turn := 2; turn < 5; turn++ {
+			c, err := b.Select(turn, nil)
+			if err != nil || c.Arm != first.Arm || c.Prob != 1 || !b.stopped {
+				t.Fatalf("greedy=%v turn %d: %+v %v, want arm %d held", greedy, turn, c, err, first.Arm)
+			}
+		}
+		if f.calls != 2 {
+			t.Fatalf("a stopped bandit consulted its surrogate (%d calls)", f.calls)
+		}
+	}
+}
+
+// 1.5 / 1.7 with the real surrogate: arm 2 always pays 0.9, the others 0.1; after a few turns
+// the network predicts it highest and the softmax favours it.
+func TestALSO_1_5_SurrogateLearns(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"context", nil},
+		{"no context", func(c *Config) { c.ALSO.UseContext = false }},
+		{"depth 1 warm", func(c *Config) { c.ALSO.Depth = 1; c.ALSO.Surrogate = "warm" }},
+		{"multi-dim", func(c *Config) { c.ALSO.MultiDim = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newTestALSO(t, 4, func(c *Config) {
+				c.Eta = 5
+				if tc.mutate != nil {
+					tc.mutate(c)
+				}
+			})
+			ctx := []float64{0.1, -0.2, 0.3, 0.05, 0, 0.2}
+			arm := 0
+			var c Choice
+			for turn := 1; turn <= 12; turn++ {
+				r := 0.1
+				if arm == 2 {
+					r = 0.9
+				}
+				dims := []float64{r, r, r, r, r, r, r}
+				if err := b.Update(Feedback{Turn: turn, Arm: arm, Reward: r, Context: ctx, Dims: dims}); err != nil {
+					t.Fatal(err)
+				}
+				// Make sure arm 2 is tried: the first selections are forced through the history.
+				if turn <= 4 {
+					b.current = turn % 4
+					arm = b.current
+					continue
+				}
+				var err error
+				if c, err = b.Select(turn, ctx); err != nil {
+					t.Fatal(err)
+				}
+				arm = c.Arm
+			}
+			s := b.nnTrace[len(b.nnTrace)-1]
+			for i, v := range s {
+				if i != 2 && v >= s[2] {
+					t.Fatalf("predictions %v: arm 2 should lead", s)
+				}
+			}
+			if c.Probs[2] < 0.5 {
+				t.Fatalf("probabilities %v: arm 2 should dominate", c.Probs)
+			}
+			if b.cfg.Surrogate == "warm" && (b.warm == nil || !b.warmTrained) {
+				t.Fatal("warm surrogate not kept")
+			}
+		})
+	}
+}
+
+// Same seed, same arms, same feedback: the same choices and probabilities, bit for bit.
+func TestALSO_Deterministic(t *testing.T) {
+	run := func() []Choice {
+		b := newTestALSO(t, 5, nil)
+		var out []Choice
+		arm := 0
+		for turn := 1; turn <= 6; turn++ {
+			ctx := []float64{float64(turn), 0, 1, 0, 1, -1}
+			_ = b.Update(Feedback{Turn: turn, Arm: arm, Reward: 0.1 * float64(arm+1), Context: ctx})
+			c, err := b.Select(turn, ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, c)
+			arm = c.Arm
+		}
+		return out
+	}
+	a, b := run(), run()
+	for i := range a {
+		if a[i].Arm != b[i].Arm || !slices.Equal(a[i].Probs, b[i].Probs) {
+			t.Fatalf("round %d: %+v vs %+v", i, a[i], b[i])
+		}
+	}
+}
+
+// 1.5: input = [arm ++ context] (zeros when missing), arm only without UseContext; the width
+// follows the first real context; the training schedule switches to WarmEpochs when warm.
+func TestALSO_1_5_InputsAndSchedule(t *testing.T) {
+	b := newTestALSO(t, 2, nil)
+	if w := b.inputWidth(); w != 12 {
+		t.Fatalf("provisional width %d, want arm 6 + context 6", w)
+	}
+	if err := b.Update(Feedback{Turn: 1, Arm: 0, Reward: 0.5, Context: []float64{1, 2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	row := make([]float64, b.inputWidth())
+	b.fillInput(row, 1, nil)
+	if len(row) != 9 || !slices.Equal(row[:6], b.arms[1].Embedding) || !slices.Equal(row[6:], []float64{0, 0, 0}) {
+		t.Fatalf("input row %v", row)
+	}
+	if err := b.Update(Feedback{Turn: 2, Arm: 0, Reward: 0.5, Context: []float64{1, 2}}); err == nil {
+		t.Fatal("a context of another width must be rejected")
+	}
+	nc := newTestALSO(t, 2, func(c *Config) { c.ALSO.UseContext = false })
+	_ = nc.Update(Feedback{Turn: 1, Arm: 0, Reward: 0.5, Context: []float64{1, 2, 3}})
+	if nc.inputWidth() != 6 || nc.history[0].context != nil {
+		t.Fatalf("without UseContext the input is the arm embedding only")
+	}
+	cfg := b.trainConfig(4, false)
+	if cfg.Epochs != b.cfg.Epochs || cfg.WeightDecay != 0.0025 || cfg.BatchSize != 8 || cfg.ClipNorm != 1 || !cfg.Cosine || !cfg.EarlyStop {
+		t.Fatalf("train config %+v", cfg)
+	}
+	if b.trainConfig(4, true).Epochs != b.cfg.WarmEpochs || b.trainConfig(1, false).WeightDecay != 0.01 {
+		t.Fatal("warm epochs or weight decay wrong")
+	}
+	b.cfg.NoEarlyStop = true
+	if b.trainConfig(4, false).EarlyStop {
+		t.Fatal("NoEarlyStop ignored")
+	}
+}
+
+func TestALSO_ConstructionErrors(t *testing.T) {
+	cfg := DefaultConfig()
+	rng := rand.New(rand.NewPCG(1, 1))
+	arms := alsoTestArms(3, 4, 1)
+	arms[1].Embedding = nil
+	if _, err := New("also", Params{Arms: arms, Rand: rng, Config: cfg}); err == nil || !strings.Contains(err.Error(), "arm 1") {
+		t.Errorf("missing embedding: %v", err)
+	}
+	arms = alsoTestArms(3, 4, 1)
+	arms[2].Embedding = arms[2].Embedding[:3]
+	if _, err := New("also", Params{Arms: arms, Rand: rng, Config: cfg}); err == nil || !strings.Contains(err.Error(), "arm 2") {
+		t.Errorf("ragged embeddings: %v", err)
+	}
+	p, err := New("adversarial", Params{Arms: alsoTestArms(3, 4, 1), Rand: rng, Config: cfg})
+	if err != nil || p.Name() != "also" {
+		t.Fatalf("alias adversarial: %v %v", p, err)
+	}
+	b := p.(*alsoBandit)
+	b.predict = func([]float64) ([]float64, error) { return nil, errors.New("boom") }
+	if _, err := b.Select(1, nil); err == nil {
+		t.Error("surrogate error swallowed")
+	}
+	b.predict = func([]float64) ([]float64, error) { return []float64{1}, nil }
+	if _, err := b.Select(1, nil); err == nil {
+		t.Error("short prediction vector accepted")
+	}
+}

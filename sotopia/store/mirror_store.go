@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+
+	"github.com/also-project/also/sotopia"
+)
+
+// The Store methods of Mirror: writes go local first and are then forwarded; reads are local.
+
+func (m *Mirror) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error {
+	if err := m.local.SaveEpisode(ctx, ep); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{episodeKindName, ep.PK})
+}
+
+func (m *Mirror) SaveAgent(ctx context.Context, a *sotopia.AgentProfile) error {
+	if err := m.local.SaveAgent(ctx, a); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"AgentProfile", a.PK})
+}
+
+func (m *Mirror) SaveEnvironment(ctx context.Context, e *sotopia.EnvironmentProfile) error {
+	if err := m.local.SaveEnvironment(ctx, e); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"EnvironmentProfile", e.PK})
+}
+
+func (m *Mirror) SaveRelationship(ctx context.Context, r *sotopia.RelationshipProfile) error {
+	if err := m.local.SaveRelationship(ctx, r); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"RelationshipProfile", r.PK})
+}
+
+func (m *Mirror) SaveTask(ctx context.Context, t sotopia.Task) error {
+	if err := m.local.SaveTask(ctx, t); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"EnvAgentComboStorage", t.PK})
+}
+
+func (m *Mirror) SaveEnvironmentList(ctx context.Context, l *EnvironmentList) error {
+	if err := m.local.SaveEnvironmentList(ctx, l); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{"EnvironmentList", l.PK})
+}
+
+// LoadDataset loads locally, then remotely; a remote failure is retried in the background. The
+// pending dataset load is kept in memory only: callers load the embedded dataset on every start.
+func (m *Mirror) LoadDataset(ctx context.Context, ds *sotopia.Dataset) error {
+	if err := m.local.LoadDataset(ctx, ds); err != nil {
+		return err
+	}
+	m.sendMu.Lock()
+	m.pendingDS = ds
+	m.dsPending.Store(true)
+	m.sendMu.Unlock()
+	if m.down.Load() || m.flushDataset(ctx) != nil {
+		m.wake()
+	}
+	return nil
+}
+
+func (m *Mirror) Episode(ctx context.Context, pk string) (*sotopia.EpisodeLog, error) {
+	return m.local.Episode(ctx, pk)
+}
+
+func (m *Mirror) Episodes(ctx context.Context, q Query) ([]*sotopia.EpisodeLog, error) {
+	return m.local.Episodes(ctx, q)
+}
+
+func (m *Mirror) Tags(ctx context.Context) ([]string, error) { return m.local.Tags(ctx) }
+func (m *Mirror) Stats(ctx context.Context) (Stats, error)   { return m.local.Stats(ctx) }
+func (m *Mirror) Ping(ctx context.Context) error             { return m.local.Ping(ctx) }
+func (m *Mirror) Agents(ctx context.Context) ([]*sotopia.AgentProfile, error) {
+	return m.local.Agents(ctx)
+}
+
+func (m *Mirror) Agent(ctx context.Context, pk string) (*sotopia.AgentProfile, error) {
+	return m.local.Agent(ctx, pk)
+}
+
+func (m *Mirror) Environment(ctx context.Context, pk string) (*sotopia.EnvironmentProfile, error) {
+	return m.local.Environment(ctx, pk)
+}
+
+func (m *Mirror) Environments(ctx context.Context) ([]*sotopia.EnvironmentProfile, error) {
+	return m.local.Environments(ctx)
+}
+
+func (m *Mirror) Relationship(ctx context.Context, pk string) (*sotopia.RelationshipProfile, error) {
+	return m.local.Relationship(ctx, pk)
+}
+
+func (m *Mirror) Relationships(ctx context.Context) ([]*sotopia.RelationshipProfile, error) {
+	return m.local.Relationships(ctx)
+}
+
+func (m *Mirror) Task(ctx context.Context, pk string) (sotopia.Task, error) {
+	return m.local.Task(ctx, pk)
+}
+
+func (m *Mirror) Tasks(ctx context.Context) ([]sotopia.Task, error) { return m.local.Tasks(ctx) }
+
+func (m *Mirror) EnvironmentList(ctx context.Context, pk string) (*EnvironmentList, error) {
+	return m.local.EnvironmentList(ctx, pk)
+}
+
+func (m *Mirror) EnvironmentLists(ctx context.Context) ([]*EnvironmentList, error) {
+	return m.local.EnvironmentLists(ctx)
+}
