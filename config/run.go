@@ -45,6 +45,12 @@ type Run struct {
 	CacheDir          string  `toml:"cache_dir" json:"cache_dir"`
 	BudgetUSD         float64 `toml:"budget_usd" json:"budget_usd"`
 	Prices            string  `toml:"prices" json:"prices,omitempty"`
+	// LLM transport: requests in flight per endpoint (0 = the provider default: 32 hosted, 8
+	// custom), the per-attempt timeout, attempts per call and the base of the retry backoff.
+	LLMConcurrency int      `toml:"llm_concurrency" json:"llm_concurrency"`
+	LLMTimeout     Duration `toml:"llm_timeout" json:"llm_timeout"`
+	LLMAttempts    int      `toml:"llm_attempts" json:"llm_attempts"`
+	LLMRetryDelay  Duration `toml:"llm_retry_delay" json:"llm_retry_delay"`
 
 	// Sim is the simulated world (used when every model is "sim"); TOML table [sim].
 	Sim sim.Config `toml:"sim" json:"sim"`
@@ -63,6 +69,7 @@ func DefaultRun() Run {
 		MaxTurns: 20, Era: string(sotopia.EraBenchmark), StrategyVersion: sotopia.DefaultStrategyVersion,
 		UseContext: true, Seed: 1, StepTimeout: Duration(5 * time.Minute),
 		Model: "sim", Temperature: 0.7, MaxTokens: 4096, LLMCache: "off", CacheDir: ".also/llm-cache",
+		LLMTimeout: Duration(120 * time.Second), LLMAttempts: 5, LLMRetryDelay: Duration(time.Second),
 		Sim: sim.DefaultConfig(), Store: ".also/store", Policy: policy.DefaultConfig(),
 	}
 }
@@ -106,10 +113,19 @@ func (r Run) IsSim() bool {
 // DefaultTag names a run deterministically from its configuration.
 func (r Run) DefaultTag() string {
 	model := r.Model
+	// A custom model's endpoint is where it runs, not what it is: "custom/qwen@http://host/v1"
+	// names the run after "qwen", so moving the server keeps the tag.
+	if i := strings.Index(model, "@"); i >= 0 {
+		model = model[:i]
+	}
 	if i := strings.LastIndex(model, "/"); i >= 0 {
 		model = model[i+1:]
 	}
 	model = strings.NewReplacer(".", "", "-", "_", "@", "_", ":", "_").Replace(model)
+	if !r.IsSim() {
+		// The sim opponent profile plays no part in a live run.
+		return fmt.Sprintf("also_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Seed)
+	}
 	return fmt.Sprintf("also_%s_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Sim.Opponent, r.Seed)
 }
 
@@ -144,6 +160,14 @@ func (r Run) Validate() error {
 		return bad("llm_cache", r.LLMCache, "must be off, record, replay or auto")
 	case r.BudgetUSD < 0:
 		return bad("budget_usd", r.BudgetUSD, "must be >= 0 (0 = no budget)")
+	case r.LLMConcurrency < 0:
+		return bad("llm_concurrency", r.LLMConcurrency, "must be >= 0 (0 = the provider default)")
+	case r.LLMTimeout <= 0:
+		return bad("llm_timeout", r.LLMTimeout, "must be positive")
+	case r.LLMAttempts < 1:
+		return bad("llm_attempts", r.LLMAttempts, "must be at least 1")
+	case r.LLMRetryDelay < 0:
+		return bad("llm_retry_delay", r.LLMRetryDelay, "must be >= 0")
 	case r.Model == "":
 		return bad("model", `""`, "must name a model (sim for the simulated world)")
 	case r.Resume && r.Tag == "":

@@ -117,3 +117,34 @@ func TestLimitsValidate(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// The router's pooled client must not serialise a burst of parallel calls (the bench runs
+// hundreds at once against llmtest).
+func TestParallelBurstThroughRouter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	const n, latency = 256, 100 * time.Millisecond
+	rig := newRig(t, llmtest.Config{Latency: latency, NoRecord: true}, func(c *RouterConfig) {
+		c.Clock = SystemClock()
+		c.Limits = map[Provider]Limits{ProviderOpenRouter: {MaxConcurrent: n}}
+	})
+	m := rig.model(t, "openrouter/a/b")
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := m.Chat(context.Background(), userReq("hi")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	t.Logf("%d calls at %v latency: %v, peak in flight %d", n, latency, el, rig.srv.PeakInFlight())
+	if !raceEnabled && rig.srv.PeakInFlight() < n*9/10 {
+		t.Errorf("peak in flight %d of %d", rig.srv.PeakInFlight(), n)
+	}
+}

@@ -207,3 +207,18 @@ func TestFaultInjectionSurvivedByRetries(t *testing.T) {
 		t.Errorf("faults not exercised: %v", c)
 	}
 }
+
+// A proxy's HTML error page has no JSON error object: the status still decides.
+func TestNonJSONErrorBodyUsesStatus(t *testing.T) {
+	rig := newRig(t, llmtest.Config{}, func(c *RouterConfig) { c.Retry.MaxAttempts = 2 })
+	rig.srv.Enqueue(llmtest.Reply{Status: 502, RawBody: "<html>Bad Gateway</html>"}, llmtest.Reply{Content: "ok"})
+	if resp, err := rig.model(t, "openrouter/a/b").Chat(context.Background(), userReq("hi")); err != nil || resp.Content != "ok" {
+		t.Fatalf("502 page: %+v, %v", resp, err)
+	}
+	rig.srv.Enqueue(llmtest.Reply{Status: 403, RawBody: "<html>Forbidden</html>"})
+	_, err := rig.model(t, "openrouter/a/b").Chat(context.Background(), userReq("hi"))
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 403 || e.Attempts != 1 {
+		t.Errorf("403 page: %v", err)
+	}
+}

@@ -15,12 +15,12 @@ func TestScrubber(t *testing.T) {
 	s := &Scrubber{}
 	s.Add("my-custom-key-123", "EMPTY", "")
 	tests := map[string]string{
-		"key my-custom-key-123 rejected":                  "key [REDACTED] rejected",
-		"Authorization: Bearer abc.def":                   "Authorization: [REDACTED]",
-		`{"authorization":"Bearer zzz"}`:                  `{"authorization":"Bearer [REDACTED]"}`,
-		"got bearer tok_123-xyz from proxy":               "got Bearer [REDACTED] from proxy",
+		"key my-custom-key-123 rejected":                   "key [REDACTED] rejected",
+		"Authorization: Bearer abc.def":                    "Authorization: [REDACTED]",
+		`{"authorization":"Bearer zzz"}`:                   `{"authorization":"Bearer [REDACTED]"}`,
+		"got bearer tok_123-xyz from proxy":                "got Bearer [REDACTED] from proxy",
 		"Incorrect API key provided: sk-proj-AbCdEf123456": "Incorrect API key provided: [REDACTED]",
-		"EMPTY is not a secret":                           "EMPTY is not a secret",
+		"EMPTY is not a secret":                            "EMPTY is not a secret",
 	}
 	for in, want := range tests {
 		if got := s.Scrub(in); got != want {

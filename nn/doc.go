@@ -13,7 +13,8 @@
 //     weight decay and Adam, and accumulates the next mini-batch's first-layer pre-activations.
 //     The clipping norm of that layer comes from the batch Gram matrix, without materialising
 //     its gradient. Kernels use AVX2/FMA through simd/archsimd when built with
-//     GOEXPERIMENT=simd, and portable scalar Go otherwise.
+//     GOEXPERIMENT=simd on an AVX2 CPU, and portable scalar Go otherwise; both perform the same
+//     IEEE operations in the same order, so the results do not depend on which kernels run.
 //
 // Training is CPU-heavy; a Pool bounds how many trainings run at once and reuses their buffers.
 // Everything is float64 and deterministic given the *rand.Rand.

@@ -69,21 +69,29 @@ func (t *trainer) gradNormSq(rows []int) float64 {
 // fusedFirstLayer streams once over the first layer's weights (and Adam moments), one output
 // unit (row) and blockLen columns at a time: it forms that block of the gradient row
 // sum_r scale*dz[r,o] x_r, applies the optimiser, and accumulates the updated block's dot
-// products with the next batch's rows. The next batch's pre-activations equal
-// linearForward's on the updated weights bit for bit: the dot-product lanes run through the
-// blocks in order and are summed exactly as finishDot does.
+// products with the next batch's rows. Rows go four at a time; a short last group is padded
+// with coefficient 0 (gradient) or a discarded lane set (forward), which costs FMAs the divider
+// hides but no extra pass. The next batch's pre-activations equal linearForward's on the updated
+// weights bit for bit: the dot-product lanes run through the blocks in order and are summed
+// exactly as finishDot does.
 func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) {
 	l0 := t.net.Layers[0]
 	in, units := l0.In, l0.Out
 	n4 := in &^ 3
 	w, bias := l0.Weights(), l0.Bias()
 	adam := t.cfg.Optimizer == Adam
-	next := t.rowsNext
+	x, next := t.rowsX[:batch], t.rowsNext
+	gradGroups := (batch + 3) / 4
+	dotGroups := (len(next) + 3) / 4
+	lanes := t.lanes[:16*max(dotGroups, 1)]
+	var gx, dx [4][]float64
 	for o := 0; o < units; o++ {
-		for r := 0; r < batch; r++ {
-			t.coef[r] = scale * t.dz[0][r*units+o]
+		for r := range t.coef[:4*gradGroups] {
+			t.coef[r] = 0
+			if r < batch {
+				t.coef[r] = scale * t.dz[0][r*units+o]
+			}
 		}
-		lanes := t.lanes[:4*len(next)]
 		clear(lanes)
 		wRow := w[o*in : (o+1)*in]
 		var mRow, vRow []float64
@@ -92,41 +100,48 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 		}
 		for s := 0; s < in; s += blockLen {
 			e := min(s+blockLen, in)
+			e4 := max(min(e, n4), s)
 			g := t.blk[:e-s]
 			clear(g)
-			t.blockGradient(batch, s, e, g)
-			if adam {
-				t.k.adam(wRow[s:e], mRow[s:e], vRow[s:e], g, ac)
-			} else {
+			for q := 0; q+1 < gradGroups; q++ {
+				group(&gx, x, 4*q, s, e)
+				t.k.axpy4((*[4]float64)(t.coef[4*q:4*q+4]), gx[0], gx[1], gx[2], gx[3], g)
+			}
+			last := 4 * (gradGroups - 1)
+			group(&gx, x, last, s, e)
+			coef := (*[4]float64)(t.coef[last : last+4])
+			firstDot := 0
+			switch {
+			case !adam:
+				t.k.axpy4(coef, gx[0], gx[1], gx[2], gx[3], g)
 				t.k.sgd(wRow[s:e], g, lr, t.cfg.WeightDecay)
+			case dotGroups == 0:
+				t.k.axpy4(coef, gx[0], gx[1], gx[2], gx[3], g)
+				t.k.adam(wRow[s:e], mRow[s:e], vRow[s:e], g, ac)
+			default:
+				group(&dx, next, 0, s, e)
+				t.k.adamFused(wRow[s:e], mRow[s:e], vRow[s:e], g, ac, coef, &gx, &dx, (*[16]float64)(lanes[:16]))
+				firstDot = 1
 			}
-			e4 := min(e, n4)
-			if e4 <= s {
-				continue
-			}
-			r := 0
-			for ; r+4 <= len(next); r += 4 {
-				t.k.dotLanes4(wRow[s:e4], next[r][s:], next[r+1][s:], next[r+2][s:], next[r+3][s:], (*[16]float64)(lanes[4*r:4*r+16]))
-			}
-			for ; r < len(next); r++ {
-				t.k.dotLanes(wRow[s:e4], next[r][s:], (*[4]float64)(lanes[4*r:4*r+4]))
+			for q := firstDot; q < dotGroups; q++ {
+				group(&dx, next, 4*q, s, e)
+				t.k.dotLanes4(wRow[s:e4], dx[0], dx[1], dx[2], dx[3], (*[16]float64)(lanes[16*q:16*q+16]))
 			}
 		}
-		for r, x := range next {
-			t.zNext[r*units+o] = finishDot((*[4]float64)(lanes[4*r:4*r+4]), wRow[n4:], x[n4:in]) + bias[o]
+		for r, xr := range next {
+			t.zNext[r*units+o] = finishDot((*[4]float64)(lanes[4*r:4*r+4]), wRow[n4:], xr[n4:in]) + bias[o]
 		}
 	}
 }
 
-// blockGradient adds columns [s, e) of the clipped first-layer gradient row for the current
-// unit (coefficients in t.coef) into g.
-func (t *trainer) blockGradient(batch, s, e int, g []float64) {
-	x := t.rowsX
-	r := 0
-	for ; r+4 <= batch; r += 4 {
-		t.k.axpy4((*[4]float64)(t.coef[r:r+4]), x[r][s:e], x[r+1][s:e], x[r+2][s:e], x[r+3][s:e], g)
-	}
-	for ; r < batch; r++ {
-		t.k.axpy(t.coef[r], x[r][s:e], g)
+// group points dst at columns [s, e) of rows[from:from+4]; missing rows repeat rows[from]
+// (their coefficient is 0, or their lanes are discarded).
+func group(dst *[4][]float64, rows [][]float64, from, s, e int) {
+	for q := range 4 {
+		r := from + q
+		if r >= len(rows) {
+			r = from
+		}
+		dst[q] = rows[r][s:e]
 	}
 }

@@ -2,26 +2,28 @@ package nn
 
 import "math"
 
-// kernels are the inner loops a training step spends its time in. Every implementation performs
+// kernels are the inner loops a training step spends its time in. Both implementations perform
 // exactly the same IEEE operations in the same order (explicit fused multiply-adds, four
 // interleaved partial sums per dot product), so the scalar and the SIMD kernels give bit-identical
-// results and a run's output does not depend on how the binary was built.
+// results and a run's output does not depend on GOEXPERIMENT=simd. Dispatch is a direct
+// call on the simd flag (kernels_dispatch*.go), not a function value, so the small scratch arrays
+// callers pass stay on the stack.
+//
+//   - dotLanes(w, x, acc) adds w.x into four lane partial sums: lane l gets the terms i = l mod 4,
+//     each accumulated by FMA. len(x) >= len(w); len(w) must be a multiple of 4.
+//   - dotLanes4(w, x0..x3, acc) is dotLanes for four rows sharing the loads of w:
+//     acc[4k:4k+4] are the lanes of w.x_k.
+//   - axpy4(a, x0..x3, y) is y += a0 x0 + a1 x1 + a2 x2 + a3 x3, one FMA per term in that order.
+//   - axpy(a, x, y) is y += a x by FMA over len(y).
+//   - adam(w, m, v, g, c) is one Adam step on w with moments m, v and clipped gradient g.
+//   - sgd(w, g, lr, wd) is one plain SGD step: w -= lr * (g + wd w).
+//   - adamFused(w, m, v, g, c, a, gx, dx, acc) is, per element and in this order,
+//     axpy4(a, gx, g), adam(w, m, v, g) and dotLanes4 of the updated w with dx over the largest
+//     multiple of 4 of len(w): the first layer's whole update of one block in one pass, so the
+//     divider-bound Adam arithmetic hides the gradient and forward FMAs. g is scratch.
 type kernels struct {
 	name string
-	// dotLanes adds w.x into four lane partial sums: lane l gets the terms i = l mod 4, each
-	// accumulated by FMA. len(x) >= len(w); len(w) must be a multiple of 4.
-	dotLanes func(w, x []float64, acc *[4]float64)
-	// dotLanes4 does dotLanes for four rows at once, sharing the loads of w:
-	// acc[4k:4k+4] are the lanes of w.x_k.
-	dotLanes4 func(w, x0, x1, x2, x3 []float64, acc *[16]float64)
-	// axpy4 is y += a0 x0 + a1 x1 + a2 x2 + a3 x3, one FMA per term in that order, over len(y).
-	axpy4 func(a *[4]float64, x0, x1, x2, x3, y []float64)
-	// axpy is y += a x by FMA over len(y).
-	axpy func(a float64, x, y []float64)
-	// adam applies one Adam step to w with moments m, v and clipped gradient g (len(w) each).
-	adam func(w, m, v, g []float64, c *adamConsts)
-	// sgd applies one plain SGD step: w -= lr * (g + wd w).
-	sgd func(w, g []float64, lr, wd float64)
+	simd bool
 }
 
 // adamConsts are one Adam step's scalars (torch.optim.Adam, single-tensor path, PyTorch 1.13):
@@ -76,15 +78,14 @@ func finishDot(acc *[4]float64, wTail, xTail []float64) float64 {
 }
 
 // scalarKernels are portable Go; math.FMA compiles to one instruction on amd64 with FMA3 and on
-// arm64.
-var scalarKernels = kernels{
-	name:      "scalar",
-	dotLanes:  dotLanesScalar,
-	dotLanes4: dotLanes4Scalar,
-	axpy4:     axpy4Scalar,
-	axpy:      axpyScalar,
-	adam:      adamScalar,
-	sgd:       sgdScalar,
+// arm64 (elsewhere it is exact but slow).
+var scalarKernels = kernels{name: "scalar"}
+
+func adamFusedScalar(w, m, v, g []float64, c *adamConsts, a *[4]float64, gx, dx *[4][]float64, acc *[16]float64) {
+	axpy4Scalar(a, gx[0], gx[1], gx[2], gx[3], g)
+	adamScalar(w, m, v, g, c)
+	n4 := len(w) &^ 3
+	dotLanes4Scalar(w[:n4], dx[0], dx[1], dx[2], dx[3], acc)
 }
 
 func dotLanesScalar(w, x []float64, acc *[4]float64) {

@@ -21,14 +21,62 @@ func bestKernels() kernels {
 	return scalarKernels
 }
 
-var simdKernels = kernels{
-	name:      "avx2",
-	dotLanes:  dotLanesSIMD,
-	dotLanes4: dotLanes4SIMD,
-	axpy4:     axpy4SIMD,
-	axpy:      axpySIMD,
-	adam:      adamSIMD,
-	sgd:       sgdSIMD,
+var simdKernels = kernels{name: "avx2", simd: true}
+
+func (k *kernels) dotLanes(w, x []float64, acc *[4]float64) {
+	if k.simd {
+		dotLanesSIMD(w, x, acc)
+	} else {
+		dotLanesScalar(w, x, acc)
+	}
+}
+
+func (k *kernels) dotLanes4(w, x0, x1, x2, x3 []float64, acc *[16]float64) {
+	if k.simd {
+		dotLanes4SIMD(w, x0, x1, x2, x3, acc)
+	} else {
+		dotLanes4Scalar(w, x0, x1, x2, x3, acc)
+	}
+}
+
+func (k *kernels) axpy4(a *[4]float64, x0, x1, x2, x3, y []float64) {
+	if k.simd {
+		axpy4SIMD(a, x0, x1, x2, x3, y)
+	} else {
+		axpy4Scalar(a, x0, x1, x2, x3, y)
+	}
+}
+
+func (k *kernels) axpy(a float64, x, y []float64) {
+	if k.simd {
+		axpySIMD(a, x, y)
+	} else {
+		axpyScalar(a, x, y)
+	}
+}
+
+func (k *kernels) adam(w, m, v, g []float64, c *adamConsts) {
+	if k.simd {
+		adamSIMD(w, m, v, g, c)
+	} else {
+		adamScalar(w, m, v, g, c)
+	}
+}
+
+func (k *kernels) sgd(w, g []float64, lr, wd float64) {
+	if k.simd {
+		sgdSIMD(w, g, lr, wd)
+	} else {
+		sgdScalar(w, g, lr, wd)
+	}
+}
+
+func (k *kernels) adamFused(w, m, v, g []float64, c *adamConsts, a *[4]float64, gx, dx *[4][]float64, acc *[16]float64) {
+	if k.simd {
+		adamFusedSIMD(w, m, v, g, c, a, gx, dx, acc)
+	} else {
+		adamFusedScalar(w, m, v, g, c, a, gx, dx, acc)
+	}
 }
 
 type f64x4 = archsimd.Float64x4
@@ -164,5 +212,63 @@ func sgdSIMD(w, g []float64, lr, wd float64) {
 	archsimd.ClearAVXUpperBits()
 	if n4 < n {
 		sgdScalar(w[n4:], g[n4:n], lr, wd)
+	}
+}
+
+func adamFusedSIMD(w, m, v, g []float64, c *adamConsts, a *[4]float64, gx, dx *[4][]float64, acc *[16]float64) {
+	n := len(w)
+	if len(m) < n || len(v) < n || len(g) < n {
+		panic("nn: adamFused: bad lengths")
+	}
+	for q := range 4 {
+		if len(gx[q]) < n || len(dx[q]) < n {
+			panic("nn: adamFused: short row")
+		}
+	}
+	n4 := n &^ 3
+	pw, pm, pv, pg := base(w), base(m), base(v), base(g)
+	g0, g1, g2, g3 := base(gx[0]), base(gx[1]), base(gx[2]), base(gx[3])
+	d0, d1, d2, d3 := base(dx[0]), base(dx[1]), base(dx[2]), base(dx[3])
+	a0 := archsimd.BroadcastFloat64x4(a[0])
+	a1 := archsimd.BroadcastFloat64x4(a[1])
+	a2 := archsimd.BroadcastFloat64x4(a[2])
+	a3 := archsimd.BroadcastFloat64x4(a[3])
+	b1 := archsimd.BroadcastFloat64x4(c.beta1)
+	b1c := archsimd.BroadcastFloat64x4(c.oneMinusBeta1)
+	b2 := archsimd.BroadcastFloat64x4(c.beta2)
+	b2c := archsimd.BroadcastFloat64x4(c.oneMinusBeta2)
+	k := archsimd.BroadcastFloat64x4(c.invSqrtBC2)
+	eps := archsimd.BroadcastFloat64x4(c.eps)
+	step := archsimd.BroadcastFloat64x4(c.negStep)
+	wd := archsimd.BroadcastFloat64x4(c.wd)
+	pa := unsafe.Pointer(acc)
+	s0, s1, s2, s3 := load(pa, 0), load(pa, 4), load(pa, 8), load(pa, 12)
+	for i := 0; i < n4; i += 4 {
+		gi := load(g0, i).MulAdd(a0, load(pg, i))
+		gi = load(g1, i).MulAdd(a1, gi)
+		gi = load(g2, i).MulAdd(a2, gi)
+		gi = load(g3, i).MulAdd(a3, gi)
+		wi := load(pw, i)
+		gi = wi.MulAdd(wd, gi)
+		mi := load(pm, i).MulAdd(b1, gi.Mul(b1c))
+		vi := load(pv, i).MulAdd(b2, gi.Mul(b2c).Mul(gi))
+		den := vi.Sqrt().MulAdd(k, eps)
+		mi.Store(at(pm, i))
+		vi.Store(at(pv, i))
+		wi = mi.Div(den).MulAdd(step, wi)
+		wi.Store(at(pw, i))
+		s0 = load(d0, i).MulAdd(wi, s0)
+		s1 = load(d1, i).MulAdd(wi, s1)
+		s2 = load(d2, i).MulAdd(wi, s2)
+		s3 = load(d3, i).MulAdd(wi, s3)
+	}
+	s0.Store(at(pa, 0))
+	s1.Store(at(pa, 4))
+	s2.Store(at(pa, 8))
+	s3.Store(at(pa, 12))
+	archsimd.ClearAVXUpperBits()
+	if n4 < n {
+		axpy4Scalar(a, gx[0][n4:n], gx[1][n4:n], gx[2][n4:n], gx[3][n4:n], g[n4:n])
+		adamScalar(w[n4:], m[n4:n], v[n4:n], g[n4:n], c)
 	}
 }

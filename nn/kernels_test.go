@@ -100,6 +100,15 @@ func TestSIMDKernelsBitIdenticalToScalar(t *testing.T) {
 			if !slices.Equal(w1, w2) {
 				t.Errorf("sgd n=%d differ", n)
 			}
+			rows := [4][]float64{xs[3], xs[2], xs[1], xs[0]}
+			g1, g2 := slices.Clone(xs[2]), slices.Clone(xs[2])
+			var l1, l2 [16]float64
+			l1[5], l2[5] = 0.5, 0.5
+			fast.adamFused(w1, m1, v1, g1, &c, &coef, &xs, &rows, &l1)
+			slow.adamFused(w2, m2, v2, g2, &c, &coef, &xs, &rows, &l2)
+			if !slices.Equal(w1, w2) || !slices.Equal(m1, m2) || !slices.Equal(v1, v2) || l1 != l2 {
+				t.Errorf("adamFused n=%d step %d differ", n, step)
+			}
 		}
 	}
 }

@@ -8,9 +8,10 @@ import "math"
 // gelu is x * Phi(x) in the exact erf form (nn.GELU(approximate='none')).
 func gelu(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
 
+const invSqrt2Pi = 0.3989422804014327 // 1/sqrt(2*pi)
+
 // geluGrad is d/dx x*Phi(x) = Phi(x) + x*phi(x).
 func geluGrad(x float64) float64 {
-	const invSqrt2Pi = 0.3989422804014327 // 1/sqrt(2*pi)
 	return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*invSqrt2Pi*math.Exp(-0.5*x*x)
 }
 
@@ -22,33 +23,34 @@ func reluGrad(x float64) float64 {
 	return 0
 }
 
-// activate writes act(z) into a.
-func activate(act Activation, z, a []float64) {
+// activate writes act(z) into a and, when d is not nil, act'(z) into d: the forward pass already
+// has GELU's Phi(z), so keeping the derivative saves the backward pass an erf per unit.
+func activate(act Activation, z, a, d []float64) {
 	a = a[:len(z)]
 	switch act {
 	case GELU:
 		for i, v := range z {
-			a[i] = gelu(v)
+			phi := 0.5 * (1 + math.Erf(v/math.Sqrt2))
+			a[i] = v * phi
+			if d != nil {
+				d[i] = phi + v*invSqrt2Pi*math.Exp(-0.5*v*v)
+			}
 		}
 	case ReLU:
 		for i, v := range z {
 			a[i] = math.Max(v, 0)
+			if d != nil {
+				d[i] = reluGrad(v)
+			}
 		}
 	}
 }
 
-// activateBackward writes dz = da * act'(z) (da and dz may alias).
-func activateBackward(act Activation, z, da, dz []float64) {
-	da, dz = da[:len(z)], dz[:len(z)]
-	switch act {
-	case GELU:
-		for i, v := range z {
-			dz[i] = da[i] * geluGrad(v)
-		}
-	case ReLU:
-		for i, v := range z {
-			dz[i] = da[i] * reluGrad(v)
-		}
+// activateBackward writes dz = da * d, d the derivative activate stored (da and dz may alias).
+func activateBackward(d, da, dz []float64) {
+	da, dz = da[:len(d)], dz[:len(d)]
+	for i, v := range d {
+		dz[i] = da[i] * v
 	}
 }
 

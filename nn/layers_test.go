@@ -69,15 +69,16 @@ func TestActivationGradientFiniteDifference(t *testing.T) {
 		probe := randomSlice(5, len(z))
 		loss := func() float64 {
 			a := make([]float64, len(z))
-			activate(act, z, a)
+			activate(act, z, a, nil)
 			s := 0.0
 			for i, v := range a {
 				s += probe[i] * v
 			}
 			return s
 		}
-		dz := make([]float64, len(z))
-		activateBackward(act, z, probe, dz)
+		dz, d := make([]float64, len(z)), make([]float64, len(z))
+		activate(act, z, make([]float64, len(z)), d)
+		activateBackward(d, probe, dz)
 		fdCheck(t, act.String()+" dL/dz", z, dz, loss)
 	}
 }

@@ -13,21 +13,26 @@ type Linear struct {
 	In, Out int
 	W       *tensor.Dense
 	B       *tensor.Dense
+	// w and b are the tensors' backing arrays: Dense.Data() builds its slice through reflection
+	// and allocates on every call, which the training loop cannot afford.
+	w, b []float64
 }
 
 func newLinear(in, out int) Linear {
+	w, b := make([]float64, out*in), make([]float64, out)
 	return Linear{
 		In: in, Out: out,
-		W: tensor.New(tensor.WithShape(out, in), tensor.WithBacking(make([]float64, out*in))),
-		B: tensor.New(tensor.WithShape(out), tensor.WithBacking(make([]float64, out))),
+		W: tensor.New(tensor.WithShape(out, in), tensor.WithBacking(w)),
+		B: tensor.New(tensor.WithShape(out), tensor.WithBacking(b)),
+		w: w, b: b,
 	}
 }
 
 // Weights is W's backing slice (row o = weights into output o).
-func (l Linear) Weights() []float64 { return l.W.Data().([]float64) }
+func (l Linear) Weights() []float64 { return l.w }
 
 // Bias is b's backing slice.
-func (l Linear) Bias() []float64 { return l.B.Data().([]float64) }
+func (l Linear) Bias() []float64 { return l.b }
 
 // MLP is a multi-layer perceptron: Linear layers with the spec's activation between them and
 // none after the last.
@@ -127,7 +132,7 @@ func (m *MLP) Predict(x []float64, out []float64) error {
 		}
 		k.linearForward(splitRows(nil, cur, rows, l.In), l.In, l.Weights(), l.Bias(), l.Out, z)
 		if li+1 < len(m.Layers) {
-			activate(m.spec.Act, z, z)
+			activate(m.spec.Act, z, z, nil)
 		}
 		cur = z
 	}
@@ -151,6 +156,7 @@ func (m *MLP) ParamGrad(x []float64, g []float64) (float64, error) {
 	// Forward, keeping each layer's input and pre-activation.
 	inputs := make([][]float64, len(m.Layers))
 	pre := make([][]float64, len(m.Layers))
+	deriv := make([][]float64, len(m.Layers))
 	cur := x
 	for li, l := range m.Layers {
 		inputs[li] = cur
@@ -159,7 +165,8 @@ func (m *MLP) ParamGrad(x []float64, g []float64) (float64, error) {
 		cur = pre[li]
 		if li+1 < len(m.Layers) {
 			cur = make([]float64, l.Out)
-			activate(m.spec.Act, pre[li], cur)
+			deriv[li] = make([]float64, l.Out)
+			activate(m.spec.Act, pre[li], cur, deriv[li])
 		}
 	}
 	y := cur[0]
@@ -182,7 +189,7 @@ func (m *MLP) ParamGrad(x []float64, g []float64) (float64, error) {
 		k.linearBackward([][]float64{inputs[li]}, splitRows(nil, l.Weights(), l.Out, l.In), l.Out, dz,
 			g[o:o+l.In*l.Out], g[o+l.In*l.Out:o+l.In*l.Out+l.Out], dx)
 		if li > 0 {
-			activateBackward(m.spec.Act, pre[li-1], dx[0], dx[0])
+			activateBackward(deriv[li-1], dx[0], dx[0])
 			dz = dx[0]
 		}
 	}

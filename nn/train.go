@@ -27,7 +27,8 @@ type trainer struct {
 	batch int   // rows per step (at most)
 
 	z, zNext []float64   // first-layer pre-activations of the current / next batch
-	zl, al   [][]float64 // per layer l >= 1: pre-activation; per l < out: activation
+	zl, al   [][]float64 // per layer l >= 1: pre-activation; per l < last: activation
+	dl       [][]float64 // per layer l < last: activation derivative at the pre-activation
 	dz       [][]float64 // per layer: loss gradient w.r.t. its pre-activation
 	da       [][]float64 // per layer l < out: gradient w.r.t. its activation
 	gW, gB   [][]float64 // parameter gradients; gW[0] is never materialised
@@ -92,6 +93,7 @@ func (t *trainer) prepare(k *kernels, net *MLP, data Dataset, cfg TrainConfig) {
 		return b * t.width[l+1]
 	})
 	t.al = growSet(t.al, nl, func(l int) int { return b * t.width[l+1] })
+	t.dl = growSet(t.dl, nl, func(l int) int { return b * t.width[l+1] })
 	t.dz = growSet(t.dz, nl, func(l int) int { return b * t.width[l+1] })
 	t.da = growSet(t.da, nl, func(l int) int { return b * t.width[l+1] })
 	t.gW = growSet(t.gW, nl, func(l int) int {
@@ -116,8 +118,8 @@ func (t *trainer) prepare(k *kernels, net *MLP, data Dataset, cfg TrainConfig) {
 	}
 	t.mB, t.vB = growSet(t.mB, nl, biasMoment), growSet(t.vB, nl, biasMoment)
 	t.blk = grow(t.blk, blockLen)
-	t.lanes = grow(t.lanes, 4*b)
-	t.coef = grow(t.coef, b)
+	t.lanes = grow(t.lanes, 16*((b+3)/4))
+	t.coef = grow(t.coef, 4*((b+3)/4))
 	t.yb = grow(t.yb, b*net.spec.Out)
 	t.gram = grow(t.gram, data.N*data.N)
 	if cfg.ClipNorm > 0 {
@@ -226,7 +228,7 @@ func (t *trainer) forwardBackward(rows []int) float64 {
 	t.zl[0] = t.z
 	for l := 0; l < t.last; l++ {
 		w := t.width[l+1]
-		activate(t.net.spec.Act, t.zl[l][:b*w], t.al[l])
+		activate(t.net.spec.Act, t.zl[l][:b*w], t.al[l], t.dl[l])
 		t.rowsA[l] = splitRows(t.rowsA[l], t.al[l], b, w)
 		nxt := t.net.Layers[l+1]
 		t.k.linearForward(t.rowsA[l], w, nxt.Weights(), nxt.Bias(), t.width[l+2], t.zl[l+1])
@@ -250,7 +252,7 @@ func (t *trainer) forwardBackward(rows []int) float64 {
 		wPrev := t.width[l]
 		t.rowsDA[l-1] = splitRows(t.rowsDA[l-1], t.da[l-1], b, wPrev)
 		t.k.linearBackward(t.rowsA[l-1], t.rowsW[l], t.width[l+1], t.dz[l], t.gW[l], t.gB[l], t.rowsDA[l-1])
-		activateBackward(t.net.spec.Act, t.zl[l-1][:b*wPrev], t.da[l-1], t.dz[l-1])
+		activateBackward(t.dl[l-1][:b*wPrev], t.da[l-1], t.dz[l-1])
 	}
 	return loss
 }

@@ -11,5 +11,8 @@ func benchCommands() []*cobra.Command {
 
 // extraCommands lists further top-level commands (db, eval).
 func extraCommands() []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		newDBCmd(),
+		newEvalCmd(),
+	}
 }

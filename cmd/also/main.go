@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 )
 
@@ -18,6 +19,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	// go-redis logs every failed dial to stderr by itself; during an outage the store already says
+	// what matters (pending episodes), so its lines go to our logger at debug level.
+	redis.SetLogger(redisLog{})
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "also:", err)
 		os.Exit(1)
@@ -36,4 +40,10 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newRunCmd(), newPromptCmd(), newDataCmd(), bench)
 	root.AddCommand(extraCommands()...)
 	return root
+}
+
+type redisLog struct{}
+
+func (redisLog) Printf(ctx context.Context, format string, v ...any) {
+	slog.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

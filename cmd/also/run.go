@@ -96,7 +96,7 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.IntVar(&r.Sim.Dim, "embed-dim", r.Sim.Dim, "sim world hashed-embedding dimension")
 	fs.Float64Var(&r.Sim.LeaveTrust, "sim-leave-trust", r.Sim.LeaveTrust, "sim trust floor below which a seat leaves (0 = never)")
 	fs.StringVar(&r.Store, "store", r.Store, "embedded store directory")
-	fs.StringVar(&r.RedisURL, "redis-url", r.RedisURL, "Redis URL (default: $REDIS_OM_URL; else the embedded store)")
+	fs.StringVar(&r.RedisURL, "redis-url", r.RedisURL, "Redis URL: episodes are saved in --store first, then sent to Redis (default $REDIS_OM_URL)")
 	p := &r.Policy
 	fs.Float64Var(&p.Eta, "eta", p.Eta, "softmax temperature of ALSO / learning rate")
 	fs.Float64Var(&p.Gamma, "gamma", p.Gamma, "EXP3 uniform mixing (0 = tuned to the horizon)")

@@ -96,10 +96,14 @@ func (s *Server) write(w http.ResponseWriter, req Request, r Reply) {
 	}
 	switch {
 	case r.RawBody != "":
+		status := http.StatusOK
+		if r.Status != 0 {
+			status = r.Status
+		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(status)
 		_, _ = w.Write([]byte(r.RawBody))
-		s.count(http.StatusOK)
+		s.count(status)
 		return
 	case r.Status != 0 && r.Status != http.StatusOK:
 		writeError(w, r.Status, r.ErrorMessage, nil)

@@ -80,11 +80,13 @@ type Reply struct {
 	Delay time.Duration
 	// Hang holds the request until the client gives up or the server closes.
 	Hang bool
-	// RawBody, when set, is sent verbatim with status 200 (malformed JSON and the like).
+	// RawBody, when set, is sent verbatim with Status (default 200): malformed JSON, an HTML
+	// error page from a proxy, and the like.
 	RawBody string
 }
 
-// Handler scripts replies from requests.
+// Handler scripts replies from requests. Handlers run one at a time under the server's lock, so
+// they may keep state without their own mutex; keep them fast (latency belongs in Reply.Delay).
 type Handler func(Request) Reply
 
 // Faults injects failures at the given rates (each in [0,1], summing to at most 1), drawn

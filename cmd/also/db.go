@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/also-project/also/config"
+	"github.com/also-project/also/session"
+	"github.com/also-project/also/sotopia"
+	"github.com/also-project/also/sotopia/store"
+)
+
+// storeFlags are --store and --redis-url, shared by the db and eval commands. The Redis default
+// is resolved at run time, not shown as the flag default: help text must never print a password.
+type storeFlags struct {
+	dir, redisURL string
+}
+
+func (f *storeFlags) define(cmd *cobra.Command, persistent bool) {
+	fs := cmd.Flags()
+	if persistent {
+		fs = cmd.PersistentFlags()
+	}
+	fs.StringVar(&f.dir, "store", config.DefaultRun().Store, "embedded store directory")
+	fs.StringVar(&f.redisURL, "redis-url", "", "Redis URL (default: $REDIS_OM_URL; else the embedded store)")
+}
+
+func (f *storeFlags) url() string {
+	if f.redisURL != "" {
+		return f.redisURL
+	}
+	return os.Getenv("REDIS_OM_URL")
+}
+
+// open opens Redis when a URL is given, else the embedded store, and says which (password hidden).
+func (f *storeFlags) open(ctx context.Context) (store.Store, string, error) {
+	if url := f.url(); url != "" {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		r, err := store.OpenRedis(cctx, url)
+		if err != nil {
+			return nil, "", err
+		}
+		return r, "Redis " + store.RedactURL(url), nil
+	}
+	d, err := store.OpenDir(f.dir)
+	if err != nil {
+		return nil, "", err
+	}
+	return d, "embedded store " + f.dir, nil
+}
+
+func newDBCmd() *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:   "db",
+		Short: "Manage the episode store: load the dataset, stats, Sotopia JSONL export/import, sync to Redis",
+		Long: `Manage the store that runs write to: the embedded store directory (--store), or Redis in
+Sotopia's key layout when --redis-url (or REDIS_OM_URL) is set.`,
+	}
+	sf.define(cmd, true)
+	cmd.AddCommand(newDBLoadCmd(&sf), newDBStatsCmd(&sf), newDBExportCmd(&sf), newDBImportCmd(&sf), newDBSyncCmd(&sf))
+	return cmd
+}
+
+// profileCounts are the stored objects other than episodes.
+type profileCounts struct {
+	Agents           int `json:"agents"`
+	Environments     int `json:"environments"`
+	Relationships    int `json:"relationships"`
+	Tasks            int `json:"tasks"`
+	EnvironmentLists int `json:"environment_lists"`
+}
+
+func countProfiles(ctx context.Context, st store.Store) (profileCounts, error) {
+	var c profileCounts
+	agents, err := st.Agents(ctx)
+	if err != nil {
+		return c, err
+	}
+	envs, err := st.Environments(ctx)
+	if err != nil {
+		return c, err
+	}
+	rels, err := st.Relationships(ctx)
+	if err != nil {
+		return c, err
+	}
+	tasks, err := st.Tasks(ctx)
+	if err != nil {
+		return c, err
+	}
+	lists, err := st.EnvironmentLists(ctx)
+	if err != nil {
+		return c, err
+	}
+	return profileCounts{len(agents), len(envs), len(rels), len(tasks), len(lists)}, nil
+}
+
+func (c profileCounts) rows() [][2]any {
+	return [][2]any{{"agents", c.Agents}, {"scenarios", c.Environments}, {"relationships", c.Relationships},
+		{"tasks", c.Tasks}, {"environment lists", c.EnvironmentLists}}
+}
+
+func newDBLoadCmd(sf *storeFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "load",
+		Short: "Add the embedded Sotopia dataset (agents, scenarios, relationships, tasks, hard list); never overwrites",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			ds, err := sotopia.Embedded()
+			if err != nil {
+				return err
+			}
+			st, where, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			before, err := countProfiles(ctx, st)
+			if err != nil {
+				return err
+			}
+			if err := st.LoadDataset(ctx, ds); err != nil {
+				return fmt.Errorf("load dataset into %s: %w", where, err)
+			}
+			after, err := countProfiles(ctx, st)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintf(w, "loaded the Sotopia dataset into %s (objects already there are kept as they are)\n", where)
+			fmt.Fprintln(w, "kind\tstored\tadded")
+			b, a := before.rows(), after.rows()
+			for i := range a {
+				fmt.Fprintf(w, "%s\t%d\t%d\n", a[i][0], a[i][1], a[i][1].(int)-b[i][1].(int))
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// dbStats is `also db stats --format json`.
+type dbStats struct {
+	Store string `json:"store"`
+	store.Stats
+	Profiles profileCounts `json:"profiles"`
+}
+
+func newDBStatsCmd(sf *storeFlags) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "Episodes per tag with done and failed attempts (each failed attempt counts), and profile counts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format %q: want table or json", format)
+			}
+			ctx := cmd.Context()
+			st, where, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s := dbStats{Store: where}
+			if s.Stats, err = st.Stats(ctx); err != nil {
+				return err
+			}
+			if s.Profiles, err = countProfiles(ctx, st); err != nil {
+				return err
+			}
+			if format == "json" {
+				return encodeIndented(cmd.OutOrStdout(), s)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintf(w, "%s\n\n", where)
+			fmt.Fprintln(w, "tag\tepisodes\tdone\tfailed")
+			tags := make([]string, 0, len(s.ByTag))
+			for tag := range s.ByTag {
+				tags = append(tags, tag)
+			}
+			sort.Strings(tags)
+			for _, tag := range tags {
+				c := s.ByTag[tag]
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\n", displayTag(tag), c.Episodes, c.Done, c.Failed)
+			}
+			fmt.Fprintf(w, "total\t%d\t%d\t%d\n\n", s.Episodes, s.Done, s.Failed)
+			for _, r := range s.Profiles.rows() {
+				fmt.Fprintf(w, "%s\t%d\n", r[0], r[1])
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+func encodeIndented(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func newDBExportCmd(sf *storeFlags) *cobra.Command {
+	var tag, out string
+	cmd := &cobra.Command{
+		Use:   "export --tag T [--out FILE]",
+		Short: "Write a tag's finished episodes as Sotopia episode JSONL (stdout, or --out FILE)",
+		Long: `Write the done episodes of a tag in Sotopia's episode JSONL format (as Sotopia's own export
+writes it). Failed attempts are not Sotopia episodes and are left out (their count goes to stderr).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			ds, err := sotopia.Embedded()
+			if err != nil {
+				return err
+			}
+			st, _, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			eps, err := episodesUnderTag(ctx, st, tag)
+			if err != nil {
+				return err
+			}
+			var done []*sotopia.EpisodeLog
+			for _, ep := range eps {
+				if ep.Status == sotopia.StatusDone {
+					done = append(done, ep)
+				}
+			}
+			if len(done) == 0 {
+				return fmt.Errorf("tag %s has %d failed attempts and no done episode to export", tag, len(eps))
+			}
+			if out == "" {
+				return store.ExportJSONL(cmd.OutOrStdout(), done, ds)
+			}
+			if err := writeFileAtomic(out, func(w io.Writer) error { return store.ExportJSONL(w, done, ds) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d episodes under tag %s to %s", len(done), tag, out)
+			if n := len(eps) - len(done); n > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), " (%d failed attempts left out)", n)
+			}
+			fmt.Fprintln(cmd.ErrOrStderr())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&tag, "tag", "", "experiment tag to export (required)")
+	cmd.Flags().StringVar(&out, "out", "", "output file (default: stdout)")
+	return cmd
+}
+
+// writeFileAtomic writes path through a temporary file, so a failed export leaves no half file.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(f.Name()) // a no-op after the rename
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func newDBImportCmd(sf *storeFlags) *cobra.Command {
+	var tag string
+	cmd := &cobra.Command{
+		Use:   "import FILE [--tag T]",
+		Short: "Read Sotopia episode JSONL (e.g. published Sotopia episodes) into the store; FILE - is stdin",
+		Long: `Read Sotopia's episode JSONL into the store as done episodes, keeping each line's
+experiment_tag unless --tag replaces it. Re-importing the same file replaces the same episodes.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("tag") && tag == "" {
+				return errors.New("--tag is empty: omit it to keep each episode's experiment_tag")
+			}
+			ctx := cmd.Context()
+			ds, err := sotopia.Embedded()
+			if err != nil {
+				return err
+			}
+			var r io.Reader = cmd.InOrStdin()
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			eps, err := store.ImportJSONL(r, ds)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if len(eps) == 0 {
+				return fmt.Errorf("%s holds no episodes", args[0])
+			}
+			st, where, err := sf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			perTag := map[string]int{}
+			for _, ep := range eps {
+				if tag != "" {
+					ep.Tag = tag
+				}
+				if err := st.SaveEpisode(ctx, ep); err != nil {
+					return fmt.Errorf("import %s: %w", args[0], err)
+				}
+				perTag[ep.Tag]++
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d episodes into %s\n", len(eps), where)
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "tag\tepisodes")
+			for _, t := range tagsOf(perTag) {
+				fmt.Fprintf(w, "%s\t%d\n", displayTag(t), perTag[t])
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&tag, "tag", "", "store every episode under this tag instead of its experiment_tag")
+	return cmd
+}
+
+func newDBSyncCmd(sf *storeFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "sync",
+		Short: "Send to Redis what a run with --redis-url could not deliver (the outbox of --store)",
+		Long: `A run with a Redis URL saves every episode in the embedded store (--store) first and then in
+Redis. Episodes saved while Redis was unreachable wait in the store's outbox; this delivers them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			url := sf.url()
+			res, err := session.SyncStore(cmd.Context(), sf.dir, url, session.StoreOptions{Warn: cmd.ErrOrStderr()})
+			if err != nil {
+				return err
+			}
+			if res.Delivered == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "nothing pending in %s\n", sf.dir)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "delivered %d object(s) from %s to Redis %s; nothing pending\n",
+				res.Delivered, sf.dir, store.RedactURL(url))
+			return nil
+		},
+	}
+}
+
+func tagsOf(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

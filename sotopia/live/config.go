@@ -1,0 +1,97 @@
+// Package live is the LLM-backed Sotopia world (sotopia.World): agents that role-play with a chat
+// model, the Sotopia-Eval judge (per turn and at the end) and the context embedder, all through
+// package llm (routing, retries, limits, record/replay cache, usage and cost).
+package live
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/also-project/also/llm"
+)
+
+// Name is the world's name (sotopia.World.Name).
+const Name = "live"
+
+// Config configures the live world. Start from DefaultConfig; Router is required.
+type Config struct {
+	// P1Model and P2Model play seats 0 and 1 (heterogeneous pairing when they differ).
+	P1Model, P2Model string
+	// RewardEvalModel is the per-turn judge, TerminalEvalModel the end-of-episode judge.
+	RewardEvalModel, TerminalEvalModel string
+	// EmbeddingModel embeds arm texts and the dialogue so far.
+	EmbeddingModel string
+	// EmbeddingDim asks the embedding model for vectors of this length (0 = its default).
+	EmbeddingDim int
+	// ReformatModel answers the one fix-up call for unparsable agent output; "" means the
+	// agent's own model (as ALSO does; Sotopia used a fixed gpt-3.5/4o-mini).
+	ReformatModel string
+
+	// Temperature and MaxTokens govern agent calls (MaxTokens 0 = not sent).
+	Temperature float64
+	MaxTokens   int
+	// JudgeMaxTokens bounds judge answers; JudgeAttempts is how many answers a judge may give
+	// before failing on unparsable or out-of-range output. Judges run at temperature 0.
+	JudgeMaxTokens int
+	JudgeAttempts  int
+
+	// Router resolves model names and carries the cache; required.
+	Router *llm.Router
+	// Meter is the run's meter (with its Budget); every episode records into a child of it.
+	// Nil means a fresh unlimited meter.
+	Meter *llm.Meter
+}
+
+// Defaults from the ALSO artifact (also-method.md section 6).
+const (
+	DefaultAgentModel        = "openrouter/openai/gpt-4o-mini"
+	DefaultRewardEvalModel   = "openrouter/deepseek/deepseek-v3.2"
+	DefaultTerminalEvalModel = "openrouter/openai/gpt-4o"
+	DefaultEmbeddingModel    = "openrouter/qwen/qwen3-embedding-8b"
+)
+
+// DefaultConfig is the paper's setup: gpt-4o-mini agents at temperature 0.7 with 4096 tokens,
+// DeepSeek-V3.2 per-turn judge, GPT-4o terminal judge, Qwen3-Embedding-8B, 3 judge attempts.
+func DefaultConfig() Config {
+	return Config{
+		P1Model:           DefaultAgentModel,
+		P2Model:           DefaultAgentModel,
+		RewardEvalModel:   DefaultRewardEvalModel,
+		TerminalEvalModel: DefaultTerminalEvalModel,
+		EmbeddingModel:    DefaultEmbeddingModel,
+		Temperature:       0.7,
+		MaxTokens:         4096,
+		JudgeMaxTokens:    4096,
+		JudgeAttempts:     3,
+	}
+}
+
+// Validate reports the first bad field by its name.
+func (c Config) Validate() error {
+	for _, f := range []struct{ field, name string }{
+		{"P1Model", c.P1Model}, {"P2Model", c.P2Model}, {"RewardEvalModel", c.RewardEvalModel},
+		{"TerminalEvalModel", c.TerminalEvalModel}, {"EmbeddingModel", c.EmbeddingModel},
+	} {
+		if f.name == "" {
+			return fmt.Errorf("live: %s is empty", f.field)
+		}
+		if f.name == llm.SimModel {
+			return fmt.Errorf("live: %s is %q: the simulated world is sotopia/sim, not a live model", f.field, f.name)
+		}
+	}
+	switch {
+	case c.Router == nil:
+		return fmt.Errorf("live: no Router")
+	case math.IsNaN(c.Temperature) || c.Temperature < 0 || c.Temperature > 2:
+		return fmt.Errorf("live: Temperature %v outside [0, 2]", c.Temperature)
+	case c.MaxTokens < 0:
+		return fmt.Errorf("live: MaxTokens %d is negative", c.MaxTokens)
+	case c.JudgeMaxTokens < 0:
+		return fmt.Errorf("live: JudgeMaxTokens %d is negative", c.JudgeMaxTokens)
+	case c.JudgeAttempts < 1:
+		return fmt.Errorf("live: JudgeAttempts %d, want >= 1", c.JudgeAttempts)
+	case c.EmbeddingDim < 0:
+		return fmt.Errorf("live: EmbeddingDim %d is negative", c.EmbeddingDim)
+	}
+	return nil
+}
