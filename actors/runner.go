@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/also-project/also/messages"
+	"github.com/also-project/also/nn"
 	"github.com/also-project/also/sotopia"
 )
 
@@ -140,6 +142,13 @@ func (r *runnerActor) finishIfIdle() {
 func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
+	}
+	if spec.Pool == nil {
+		pool, err := nn.NewPool(runtime.GOMAXPROCS(0))
+		if err != nil {
+			return nil, err
+		}
+		spec.Pool = pool
 	}
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.DiscardHandler)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/also-project/also/nn"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
 )
@@ -41,6 +42,9 @@ type Spec struct {
 	Bandit     string
 	Policy     policy.Config
 	Strategies []sotopia.Strategy
+	// Pool trains the neural policies' surrogates on a bounded set of workers shared by every
+	// episode of the run; nil makes Run create one sized to GOMAXPROCS.
+	Pool *nn.Pool
 	// UseContext embeds the dialogue every turn and passes it to the policies.
 	UseContext bool
 	Credit     string

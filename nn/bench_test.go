@@ -57,12 +57,10 @@ func benchRetrainGeneric(b *testing.B, dim int) {
 	}
 }
 
-func BenchmarkRetrain256Fused(b *testing.B)        { benchRetrainFused(b, 256, bestKernels()) }
-func BenchmarkRetrain256FusedScalar(b *testing.B)  { benchRetrainFused(b, 256, scalarKernels) }
-func BenchmarkRetrain256Generic(b *testing.B)      { benchRetrainGeneric(b, 256) }
-func BenchmarkRetrain4096Fused(b *testing.B)       { benchRetrainFused(b, 4096, bestKernels()) }
-func BenchmarkRetrain4096FusedScalar(b *testing.B) { benchRetrainFused(b, 4096, scalarKernels) }
-func BenchmarkRetrain4096Generic(b *testing.B)     { benchRetrainGeneric(b, 4096) }
+func BenchmarkRetrain256Fused(b *testing.B)    { benchRetrainFused(b, 256, bestKernels()) }
+func BenchmarkRetrain256Generic(b *testing.B)  { benchRetrainGeneric(b, 256) }
+func BenchmarkRetrain4096Fused(b *testing.B)   { benchRetrainFused(b, 4096, bestKernels()) }
+func BenchmarkRetrain4096Generic(b *testing.B) { benchRetrainGeneric(b, 4096) }
 
 // BenchmarkStep4096* split one mini-batch step (8 rows, next batch 8 rows) at dim 4096 into
 // its parts: the whole fused first-layer pass, Adam alone over the first layer, and the rest of

@@ -1,13 +1,13 @@
 package session
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/also-project/also/config"
@@ -231,4 +231,26 @@ func worldUsage(world sotopia.World) (sotopia.Usage, bool) {
 	return u.RunUsage(), true
 }
 
-var _ = context.Background
+// syncWriter serialises writes: progress lines (the runner) and llm warnings (many goroutines)
+// share the run's log.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// lockedWriter wraps w for concurrent use (nil stays nil).
+func lockedWriter(w io.Writer) io.Writer {
+	if w == nil {
+		return nil
+	}
+	if _, ok := w.(*syncWriter); ok {
+		return w
+	}
+	return &syncWriter{w: w}
+}

@@ -27,7 +27,10 @@ type Options struct {
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 	// Stop, if set, is asked before each new episode (a budget); a non-empty reason stops the run.
+	// A live world's --budget-usd is asked as well.
 	Stop func() string
+	// LLM adjusts how a live run reaches its models (tests, proxies); zero is production.
+	LLM LLMOptions
 }
 
 // Outcome is what a run produced.
@@ -101,9 +104,10 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 			return nil, err
 		}
 	}
+	opt.Log = lockedWriter(opt.Log)
 	world := opt.World
 	if world == nil {
-		w, closeWorld, err := NewWorld(cfg, ds)
+		w, closeWorld, err := NewWorld(cfg, ds, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -122,7 +126,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		Dataset: ds, World: world, Tasks: tasks, Era: sotopia.Era(cfg.Era), MaxTurns: cfg.MaxTurns,
 		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
 		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: cfg.BatchSize, MaxRetries: cfg.MaxRetries,
-		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: opt.Stop, Logf: logf,
+		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: budgetStop(opt.Stop, world), Logf: logf,
 	}
 	if len(tasks) == 0 {
 		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)
@@ -143,6 +147,11 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	}
 	out.Summary = report.Summarise(cfg.Tag, sink.eps)
 	out.Summary.Stopped = out.Result.StoppedEarly
+	if u, ok := worldUsage(world); ok {
+		// The world's meter is what was spent, including calls that returned after their
+		// episode was recorded; without such stragglers it equals the episodes' sum.
+		out.Summary.Usage = u
+	}
 	if err := folder.WriteJSON("summary.json", out.Summary); err != nil {
 		return nil, err
 	}

@@ -5,7 +5,9 @@ import "github.com/spf13/cobra"
 // benchCommands lists the `also bench` subcommands.
 func benchCommands() []*cobra.Command {
 	return []*cobra.Command{
+		newBenchSurrogateCmd(),
 		newBenchRegretCmd(),
+		newBenchLLMCmd(),
 	}
 }
 

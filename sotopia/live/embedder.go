@@ -13,9 +13,12 @@ import (
 const embedBatch = 64
 
 // Embedder implements sotopia.Embedder with an embedding model. Vectors are remembered for the
-// run (the same arm texts are embedded in every episode), on top of the llm record/replay cache.
-// An empty text (the dialogue before anyone spoke) embeds as the zero vector: providers reject
-// empty inputs, and "no context" is what it means.
+// episode (the dialogue text repeats when a turn adds nothing), on top of the llm record/replay
+// cache. The memo is the episode's own, not the run's: what a call sends (its texts minus those
+// remembered) must depend only on the episode's history, never on what concurrent episodes
+// happened to embed first, or a recorded run could not be replayed and per-episode usage would
+// change from run to run. An empty text (the dialogue before anyone spoke) embeds as the zero
+// vector: providers reject empty inputs, and "no context" is what it means.
 type Embedder struct {
 	model llm.Model
 	dims  int
@@ -80,10 +83,10 @@ func (e *Embedder) fillEmpty(ctx context.Context, out [][]float64) ([][]float64,
 	return out, nil
 }
 
-// maxMemo bounds the run-wide memo; dialogue texts are unique, arm texts few.
+// maxMemo bounds the memo; dialogue texts are unique, arm texts few.
 const maxMemo = 4096
 
-// vectorMemo is a bounded, concurrency-safe text -> vector map shared by a world's episodes.
+// vectorMemo is a bounded, concurrency-safe text -> vector map.
 type vectorMemo struct {
 	mu      sync.Mutex
 	vectors map[string][]float64

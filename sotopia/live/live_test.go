@@ -211,9 +211,15 @@ func TestEmbedderZeroVectorForEmptyTextAndMemo(t *testing.T) {
 	}
 	v[0][0] = 42 // callers may scale vectors in place
 	before := rig.srv.Count()
+	v, err = ew.Embedder.Embed(ctx, []string{"arm b", "arm a"})
+	if err != nil || rig.srv.Count() != before || v[1][0] != llmtest.HashVector("arm a", 6)[0] {
+		t.Errorf("memo: %d new requests, %v, %v", rig.srv.Count()-before, v, err)
+	}
+	// Another episode has its own memo: what it sends must not depend on what concurrent
+	// episodes embedded first (record/replay, per-episode usage).
 	ew2, _ := rig.world.NewEpisode(ctx, sotopia.EpisodeSpec{Setup: rig.setup, Seed: 2})
 	v, err = ew2.Embedder.Embed(ctx, []string{"arm b", "arm a"})
-	if err != nil || rig.srv.Count() != before || v[1][0] != llmtest.HashVector("arm a", 6)[0] {
+	if err != nil || rig.srv.Count() != before+1 || v[1][0] != llmtest.HashVector("arm a", 6)[0] {
 		t.Errorf("memo: %d new requests, %v, %v", rig.srv.Count()-before, v, err)
 	}
 }

@@ -13,7 +13,6 @@ import (
 type World struct {
 	cfg   Config
 	meter *llm.Meter
-	memo  *vectorMemo
 
 	seats              [sotopia.Seats]llm.Model
 	reformat           [sotopia.Seats]llm.Model
@@ -26,7 +25,7 @@ func New(cfg Config) (*World, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	w := &World{cfg: cfg, meter: cfg.Meter, memo: newVectorMemo()}
+	w := &World{cfg: cfg, meter: cfg.Meter}
 	if w.meter == nil {
 		w.meter = llm.NewMeter(nil)
 	}
@@ -86,7 +85,7 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 			maxTokens: w.cfg.JudgeMaxTokens,
 			seed:      spec.Seed,
 		},
-		Embedder: &Embedder{model: llm.Metered(w.embed, meter, llm.RoleEmbedder), dims: w.cfg.EmbeddingDim, memo: w.memo},
+		Embedder: &Embedder{model: llm.Metered(w.embed, meter, llm.RoleEmbedder), dims: w.cfg.EmbeddingDim, memo: newVectorMemo()},
 		Models:   []string{w.final.Name(), w.seats[0].Name(), w.seats[1].Name()},
 		Usage:    func() sotopia.Usage { return Usage(meter) },
 	}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/also-project/also/session"
+)
+
+// newBenchLLMCmd is `also bench llm`: how close full episodes come to the wall time that the
+// models' latency alone imposes (session.BenchLLM).
+func newBenchLLMCmd() *cobra.Command {
+	c := session.DefaultBenchLLMConfig()
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "llm",
+		Short: "Wall time of full episodes against a fake model server vs. the latency-bound ideal",
+		Long: `Starts a fake OpenAI-compatible server on loopback whose every answer takes --latency, and runs
+--episodes full episodes through the same path as ` + "`also run`" + ` (actors, live world, llm router,
+embedded store, run folder), --batch-size at a time, both seats optimised by --bandit-type so the
+per-turn judge runs. The llm layer may hold --batch-size requests in flight.
+
+ideal = ceil(episodes / batch size) x sequential calls per episode x latency, with the calls
+per episode counted by the server (every call of an episode waits for the one before).
+ratio = wall / ideal: 1.0 means the run adds nothing to the models' own latency.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if verbose {
+				c.Log = cmd.ErrOrStderr()
+			}
+			res, err := session.BenchLLM(cmd.Context(), c)
+			if err != nil {
+				return err
+			}
+			session.WriteBenchLLM(cmd.OutOrStdout(), res)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.DurationVar(&c.Latency, "latency", c.Latency, "server-side latency of every answer")
+	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "episodes run at once")
+	fs.IntVar(&c.Episodes, "episodes", c.Episodes, "episodes to run (tasks cycle through Sotopia's 450)")
+	fs.IntVar(&c.MaxTurns, "max-turns", c.MaxTurns, "environment steps per episode")
+	fs.StringVar(&c.Bandit, "bandit-type", c.Bandit, "policy of both seats (keep its compute negligible: random, static)")
+	fs.StringVar(&c.Dir, "dir", c.Dir, "directory for the run's store and folder (default: a temporary one, removed)")
+	fs.BoolVarP(&verbose, "verbose", "v", false, "progress lines on stderr")
+	return cmd
+}

@@ -1,0 +1,78 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "run.toml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaultRunIsValid(t *testing.T) {
+	if err := DefaultRun().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadRunReadsEveryTable(t *testing.T) {
+	p := writeFile(t, `subset = "hard"
+bandit_type = "exp3"
+max_turns = 12
+[policy]
+eta = 10.0
+[policy.also]
+score_decay = 0.8
+[sim]
+opponent = "adaptive"
+dim = 512
+`)
+	r, err := LoadRun(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Subset != "hard" || r.Bandit != "exp3" || r.MaxTurns != 12 || r.Policy.Eta != 10 ||
+		r.Policy.ALSO.ScoreDecay != 0.8 || r.Sim.Opponent != "adaptive" || r.Sim.Dim != 512 {
+		t.Fatalf("loaded %+v", r)
+	}
+	if r.BatchSize != DefaultRun().BatchSize {
+		t.Error("unset keys lost their defaults")
+	}
+}
+
+func TestLoadRunErrorsNameFileLineAndKey(t *testing.T) {
+	cases := []struct{ body, want string }{
+		{"subset = \"hard\"\nmax_turnz = 3\n", ":2: unknown key \"max_turnz\""},
+		{"subset = \"hard\"\n\nmax_turns = 0\n", ":3: max_turns = 0"},
+		{"[policy]\neta = -1.0\n", ":2: eta = -1"},
+		{"subset = \n", ":1:"},
+		{"max_turns = \"ten\"\n", "max_turns"},
+	}
+	for _, c := range cases {
+		_, err := LoadRun(writeFile(t, c.body))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want it to contain %q", c.body, err, c.want)
+		}
+	}
+}
+
+func TestSeatModelsAndSim(t *testing.T) {
+	r := DefaultRun()
+	if !r.IsSim() || r.SeatModel(1) != "sim" {
+		t.Fatal("default is not the sim world")
+	}
+	r.P2Model = "custom/x@http://127.0.0.1:1/v1"
+	if r.IsSim() || r.SeatModel(0) != "sim" || r.SeatModel(1) != r.P2Model {
+		t.Fatal("seat models wrong")
+	}
+	if _, err := (Run{Optimize: "p3"}).Optimised(); err == nil {
+		t.Fatal("bad optimize accepted")
+	}
+}

@@ -1,0 +1,166 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/also-project/also/config"
+	"github.com/also-project/also/llm/llmtest"
+	"github.com/also-project/also/sotopia"
+)
+
+// BenchLLMConfig configures BenchLLM: full `also run` episodes against a fake model server on
+// loopback whose every answer takes Latency.
+type BenchLLMConfig struct {
+	Latency   time.Duration
+	BatchSize int
+	Episodes  int
+	MaxTurns  int
+	// Bandit optimises both seats (so the per-turn judge runs); its own compute should be
+	// negligible (random, static) for the figure to measure the LLM path.
+	Bandit string
+	// Dir holds the run's store and folder; "" means a temporary directory, removed afterwards.
+	Dir string
+	// Log receives the run's progress lines; nil discards them.
+	Log io.Writer
+	// Now is the clock the wall time is read from (default time.Now).
+	Now func() time.Time
+}
+
+// DefaultBenchLLMConfig is `also bench llm` with no flags.
+func DefaultBenchLLMConfig() BenchLLMConfig {
+	return BenchLLMConfig{Latency: 200 * time.Millisecond, BatchSize: 64, Episodes: 128, MaxTurns: 20, Bandit: "random"}
+}
+
+// Validate names the first bad field.
+func (c BenchLLMConfig) Validate() error {
+	switch {
+	case c.Latency <= 0:
+		return fmt.Errorf("latency = %v: must be positive (the ideal is counted in latencies)", c.Latency)
+	case c.BatchSize < 1:
+		return fmt.Errorf("batch-size = %d: must be at least 1", c.BatchSize)
+	case c.Episodes < 1:
+		return fmt.Errorf("episodes = %d: must be at least 1", c.Episodes)
+	case c.MaxTurns < 1:
+		return fmt.Errorf("max-turns = %d: must be at least 1", c.MaxTurns)
+	case c.Bandit == "":
+		return errors.New("bandit: must name a policy (random or static keep its compute negligible)")
+	}
+	return nil
+}
+
+// BenchLLMResult is what BenchLLM measured.
+type BenchLLMResult struct {
+	Config   BenchLLMConfig
+	Done     int // episodes that finished
+	Failed   int // episodes that failed (a healthy bench has none)
+	Requests int // HTTP requests the server received
+	// CallsPerEpisode is Requests / Episodes. An episode's calls run one after another (act,
+	// judge, next act ...), so it is also the episode's length in latencies.
+	CallsPerEpisode float64
+	Waves           int           // ceil(Episodes / BatchSize)
+	Ideal           time.Duration // Waves x CallsPerEpisode x Latency
+	Wall            time.Duration
+	Ratio           float64 // Wall / Ideal
+	PeakInFlight    int     // most requests the server held at once
+}
+
+// IdealWall is the wall time of episodes of callsPerEpisode sequential calls of the given
+// latency, batchSize at a time, with zero overhead: every wave takes one episode's length.
+func IdealWall(episodes, batchSize int, callsPerEpisode float64, latency time.Duration) (waves int, ideal time.Duration) {
+	if episodes < 1 || batchSize < 1 {
+		return 0, 0
+	}
+	waves = (episodes + batchSize - 1) / batchSize
+	return waves, time.Duration(math.Round(float64(waves) * callsPerEpisode * float64(latency)))
+}
+
+// summarise fills the derived figures from the counts and the wall time.
+func (r *BenchLLMResult) summarise(episodes int) {
+	r.CallsPerEpisode = float64(r.Requests) / float64(episodes)
+	r.Waves, r.Ideal = IdealWall(episodes, r.Config.BatchSize, r.CallsPerEpisode, r.Config.Latency)
+	if r.Ideal > 0 {
+		r.Ratio = float64(r.Wall) / float64(r.Ideal)
+	}
+}
+
+// BenchLLM runs cfg.Episodes full episodes through session.Execute (actors, live world, llm
+// router, embedded store, run folder) against an in-process llmtest server, with the llm
+// layer's concurrency raised to the batch size. Tasks cycle through Sotopia's 450.
+func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	dir := cfg.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "also-bench-llm-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	ds, err := sotopia.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	all, err := ds.Subset("all")
+	if err != nil {
+		return nil, err
+	}
+	srv := llmtest.Start(llmtest.Config{Latency: cfg.Latency, NoRecord: true, Handler: sotopiaScript{}.handle})
+	defer srv.Close()
+
+	run := config.DefaultRun()
+	url := srv.URL()
+	run.Model = "custom/agent@" + url
+	run.RewardEvalModel, run.TerminalEvalModel = "custom/judge@"+url, "custom/judge@"+url
+	run.EmbeddingModel = "custom/embed@" + url
+	run.Bandit, run.Optimize, run.UseContext = cfg.Bandit, "both", false
+	run.MaxTurns, run.BatchSize, run.MaxRetries = cfg.MaxTurns, cfg.BatchSize, 0
+	run.LLMConcurrency = cfg.BatchSize // one call in flight per episode at most
+	run.Tag = "bench_llm"
+	run.Store, run.Out = filepath.Join(dir, "store"), filepath.Join(dir, "run")
+	run.Tasks = make([]string, cfg.Episodes)
+	for i := range run.Tasks {
+		run.Tasks[i] = all[i%len(all)].PK
+	}
+	opt := Options{Log: cfg.Log, LLM: LLMOptions{LookupEnv: func(string) (string, bool) { return "", false }, DotEnv: "-"}}
+
+	start := cfg.Now()
+	out, err := Execute(ctx, run, opt)
+	wall := cfg.Now().Sub(start)
+	if err != nil {
+		return nil, err
+	}
+	res := &BenchLLMResult{Config: cfg, Wall: wall, Requests: srv.Count(), PeakInFlight: srv.PeakInFlight()}
+	for _, a := range out.Result.Attempts {
+		if a.Status == sotopia.StatusDone {
+			res.Done++
+		} else {
+			res.Failed++
+		}
+	}
+	res.summarise(cfg.Episodes)
+	return res, nil
+}
+
+// WriteBenchLLM prints a result for people.
+func WriteBenchLLM(w io.Writer, r *BenchLLMResult) {
+	c := r.Config
+	fmt.Fprintf(w, "episodes %d (done %d, failed %d), batch size %d, max turns %d, latency %v, bandit %s\n",
+		c.Episodes, r.Done, r.Failed, c.BatchSize, c.MaxTurns, c.Latency, c.Bandit)
+	fmt.Fprintf(w, "llm requests %d (%.2f sequential calls per episode), peak in flight %d\n",
+		r.Requests, r.CallsPerEpisode, r.PeakInFlight)
+	fmt.Fprintf(w, "wall  %8.3fs\nideal %8.3fs  (%d waves x %.2f calls x %v)\nratio %8.3f\n",
+		r.Wall.Seconds(), r.Ideal.Seconds(), r.Waves, r.CallsPerEpisode, c.Latency, r.Ratio)
+}

@@ -1,0 +1,108 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/also-project/also/config"
+	"github.com/also-project/also/llm"
+	"github.com/also-project/also/llm/llmtest"
+	"github.com/also-project/also/report"
+)
+
+const (
+	secretKey       = "sk-test-S3CRET-also-7f3a9c2e5b8d14e6"
+	secretRedisPass = "hunter2-redis-S3CRET"
+)
+
+// The API key (read from a .env file) and a Redis password reach neither the run folder, the
+// store, the record cache, nor the log, the table or the store's warnings; nor the errors of a
+// server that rejects the key and quotes it back.
+func TestLiveRunKeepsSecretsOut(t *testing.T) {
+	rig := newLiveRig(t, llmtest.Config{APIKey: secretKey})
+	dotenv := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(dotenv, []byte(llm.CustomKeyVar+"="+secretKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := liveRun(t, rig, func(c *config.Run) {
+		c.MaxEpisodes, c.MaxTurns, c.LLMCache = 3, 3, "record"
+		// Nothing listens on port 1: the run goes on with the embedded store and warns.
+		c.RedisURL = "redis://:" + secretRedisPass + "@127.0.0.1:1/0"
+	})
+	var log, warn, table bytes.Buffer
+	opt := Options{Log: &log, LLM: LLMOptions{DotEnv: dotenv, LookupEnv: func(string) (string, bool) { return "", false }}}
+	st, err := OpenStoreWith(context.Background(), cfg, StoreOptions{Warn: &warn, DialTimeout: 200 * time.Millisecond, FlushTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Store = st
+	out, err := Execute(context.Background(), cfg, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Log(err)
+	}
+	if out.Summary.Done != 3 {
+		t.Fatalf("summary %+v\n%s", out.Summary, log.String())
+	}
+	if reqs := rig.srv.Requests(); len(reqs) == 0 || reqs[0].Authorization != "Bearer "+secretKey {
+		t.Fatal("the requests did not carry the key from the .env file: the test proves nothing")
+	}
+	report.WriteTable(&table, out.Summary)
+	if !strings.Contains(warn.String(), "Redis") {
+		t.Fatalf("no Redis warning: the password had no chance to leak:\n%s", warn.String())
+	}
+
+	// A server that rejects the key and quotes it in its error message.
+	rejecting := llmtest.NewServer(t, llmtest.Config{Handler: func(r llmtest.Request) llmtest.Reply {
+		return llmtest.Reply{Status: 401, ErrorMessage: "Incorrect API key provided: " + strings.TrimPrefix(r.Authorization, "Bearer ")}
+	}})
+	bad := cfg
+	bad.RedisURL, bad.LLMCache, bad.MaxEpisodes = "", "off", 1
+	bad.Out, bad.Store = filepath.Join(t.TempDir(), "run401"), filepath.Join(t.TempDir(), "store401")
+	url := rejecting.URL()
+	bad.Model, bad.RewardEvalModel = "custom/agent@"+url, "custom/judge@"+url
+	bad.TerminalEvalModel, bad.EmbeddingModel = "custom/terminal@"+url, "custom/embed@"+url
+	opt.Store = nil
+	failed, err := Execute(context.Background(), bad, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := readEpisodes(t, failed.Dir)
+	if failed.Summary.Failed != 1 || len(eps) == 0 || !strings.Contains(eps[0].Error, "HTTP 401 Unauthorized") ||
+		!strings.Contains(eps[0].Error, "Incorrect API key provided") {
+		t.Fatalf("rejected key: %+v, first error %q", failed.Summary, eps[0].Error)
+	}
+	report.WriteTable(&table, failed.Summary)
+
+	texts := map[string][]byte{"log": log.Bytes(), "store warnings": warn.Bytes(), "table": table.Bytes()}
+	for _, dir := range []string{cfg.Out, cfg.Store, cfg.CacheDir, bad.Out, bad.Store} {
+		n := 0
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			texts[path] = b
+			n++
+			return err
+		})
+		if err != nil || n == 0 {
+			t.Fatalf("%s: %d files, %v", dir, n, err)
+		}
+	}
+	for where, b := range texts {
+		for _, secret := range []string{secretKey, secretRedisPass} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s contains a secret", where)
+			}
+		}
+	}
+}
