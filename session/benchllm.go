@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/also-project/also/config"
@@ -69,6 +70,9 @@ type BenchLLMResult struct {
 	Wall            time.Duration
 	Ratio           float64 // Wall / Ideal
 	PeakInFlight    int     // most requests the server held at once
+	// CPU is the CPU time the process (the run and the fake server) used during the run; a
+	// ratio well above 1 with CPU close to Wall x the cores it could get means CPU-starved.
+	CPU time.Duration
 }
 
 // IdealWall is the wall time of episodes of callsPerEpisode sequential calls of the given
@@ -117,7 +121,7 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	srv := llmtest.Start(llmtest.Config{Latency: cfg.Latency, NoRecord: true, Handler: sotopiaScript{}.handle})
+	srv := llmtest.Start(llmtest.Config{Latency: cfg.Latency, NoRecord: true, Handler: benchScript()})
 	defer srv.Close()
 
 	run := config.DefaultRun()
@@ -136,13 +140,15 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 	}
 	opt := Options{Log: cfg.Log, LLM: LLMOptions{LookupEnv: func(string) (string, bool) { return "", false }, DotEnv: "-"}}
 
+	cpu0, _ := processCPU()
 	start := cfg.Now()
 	out, err := Execute(ctx, run, opt)
 	wall := cfg.Now().Sub(start)
+	cpu1, _ := processCPU()
 	if err != nil {
 		return nil, err
 	}
-	res := &BenchLLMResult{Config: cfg, Wall: wall, Requests: srv.Count(), PeakInFlight: srv.PeakInFlight()}
+	res := &BenchLLMResult{Config: cfg, Wall: wall, Requests: srv.Count(), PeakInFlight: srv.PeakInFlight(), CPU: cpu1 - cpu0}
 	for _, a := range out.Result.Attempts {
 		if a.Status == sotopia.StatusDone {
 			res.Done++
@@ -154,6 +160,28 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 	return res, nil
 }
 
+// benchScript answers by model id with fixed replies: the fake server shares the machine with
+// the run, so it does as little as it can (no prompt scanning or hashing, see sotopiaScript).
+func benchScript() llmtest.Handler {
+	var scores [sotopia.Seats]sotopia.Scores
+	for seat := range scores {
+		for d, info := range sotopia.Dimensions {
+			scores[seat][d] = info.Max - float64(seat)
+		}
+	}
+	judge := llmtest.Reply{Content: evaluationJSON(scores)}
+	agent := llmtest.Reply{Content: speakJSON("That works for me; let us settle it.")}
+	return func(r llmtest.Request) llmtest.Reply {
+		switch {
+		case r.Kind == llmtest.KindEmbeddings:
+			return llmtest.Reply{}
+		case r.Model == "judge":
+			return judge
+		}
+		return agent
+	}
+}
+
 // WriteBenchLLM prints a result for people.
 func WriteBenchLLM(w io.Writer, r *BenchLLMResult) {
 	c := r.Config
@@ -163,4 +191,8 @@ func WriteBenchLLM(w io.Writer, r *BenchLLMResult) {
 		r.Requests, r.CallsPerEpisode, r.PeakInFlight)
 	fmt.Fprintf(w, "wall  %8.3fs\nideal %8.3fs  (%d waves x %.2f calls x %v)\nratio %8.3f\n",
 		r.Wall.Seconds(), r.Ideal.Seconds(), r.Waves, r.CallsPerEpisode, c.Latency, r.Ratio)
+	if r.CPU > 0 {
+		fmt.Fprintf(w, "cpu   %8.3fs  (%.2f cores busy on average, %d available to Go; the fake server's share included)\n",
+			r.CPU.Seconds(), r.CPU.Seconds()/r.Wall.Seconds(), runtime.GOMAXPROCS(0))
+	}
 }

@@ -116,6 +116,8 @@ func liveRun(t *testing.T, rig *liveRig, mutate func(*config.Run)) config.Run {
 	cfg.CacheDir = filepath.Join(dir, "llm-cache")
 	cfg.LLMTimeout = config.Duration(10 * time.Second)
 	cfg.LLMRetryDelay = config.Duration(time.Millisecond)
+	// A small surrogate keeps the ALSO bandit fast under -race; it is still retrained each turn.
+	cfg.Policy.ALSO.Hidden, cfg.Policy.ALSO.Epochs = 16, 5
 	if mutate != nil {
 		mutate(&cfg)
 	}

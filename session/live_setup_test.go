@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -83,6 +84,9 @@ func TestLiveRunCustomAgentsDefaultJudges(t *testing.T) {
 	_, err = Execute(context.Background(), cfg, liveOptions(nil, nil))
 	if err == nil || !strings.Contains(err.Error(), llm.OpenRouterKeyVar) || !strings.Contains(err.Error(), "--reward-eval-model") {
 		t.Fatalf("without the OpenRouter key: %v", err)
+	}
+	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
+		t.Fatalf("a run refused at start left its folder behind: %v", err)
 	}
 }
 

@@ -80,6 +80,17 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		return nil, err
 	}
 	optimised, _ := cfg.Optimised()
+	// The world first: a missing API key must not leave an empty run folder behind.
+	opt.Log = lockedWriter(opt.Log)
+	world := opt.World
+	if world == nil {
+		w, closeWorld, err := NewWorld(cfg, ds, opt)
+		if err != nil {
+			return nil, err
+		}
+		defer closeWorld()
+		world = w
+	}
 	if cfg.Out == "" {
 		cfg.Out = filepath.Join("runs", fmt.Sprintf("%s_%s", cfg.Tag, time.Now().UTC().Format("20060102T150405Z")))
 	}
@@ -103,16 +114,6 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		if tasks, first, out.Skipped, err = resumePlan(ctx, st, cfg.Tag, tasks); err != nil {
 			return nil, err
 		}
-	}
-	opt.Log = lockedWriter(opt.Log)
-	world := opt.World
-	if world == nil {
-		w, closeWorld, err := NewWorld(cfg, ds, opt)
-		if err != nil {
-			return nil, err
-		}
-		defer closeWorld()
-		world = w
 	}
 	logf := func(string, ...any) {}
 	if opt.Log != nil {

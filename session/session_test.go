@@ -19,6 +19,8 @@ func quickRun(t *testing.T, mutate func(*config.Run)) config.Run {
 	cfg.Out = filepath.Join(t.TempDir(), "run")
 	cfg.MaxEpisodes = 3
 	cfg.MaxTurns = 8
+	// The default ALSO bandit, with few epochs: these tests are about the pipeline, not learning.
+	cfg.Policy.ALSO.Epochs = 5
 	if mutate != nil {
 		mutate(&cfg)
 	}

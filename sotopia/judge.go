@@ -2,6 +2,7 @@ package sotopia
 
 import (
 	"strings"
+	"sync"
 )
 
 // judgeTemplate is ReachGoalLLMEvaluator's prompt after format_docstring, paper and benchmark era
@@ -39,7 +40,13 @@ func JudgePrompt(history string) string {
 // JudgeFormatInstructions is LangChain's Pydantic instructions around the (pydantic v1) schema of
 // Sotopia's EvaluationForTwoAgents[EvaluationBySocialDimensions]: per agent, every dimension is a
 // [reasoning, integer score] pair whose description carries the rubric.
-func JudgeFormatInstructions() string {
+func JudgeFormatInstructions() string { return judgeFormatInstructions() }
+
+// judgeFormatInstructions renders the instructions once: they are constant, and every judge
+// call (each turn of each episode) embeds them in its prompt.
+var judgeFormatInstructions = sync.OnceValue(renderJudgeFormatInstructions)
+
+func renderJudgeFormatInstructions() string {
 	ref := pyObject{{"$ref", "#/definitions/" + judgeSchemaName}}
 	dims := make(pyObject, NumDimensions)
 	required := make([]any, NumDimensions)

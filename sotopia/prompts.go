@@ -3,6 +3,7 @@ package sotopia
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The prompt wording below is Sotopia's (sotopia/generation_utils/generate.py and
@@ -89,7 +90,13 @@ func ActionPromptFor(era Era, agentName, history string, turn int, actions []Act
 
 // ActionFormatInstructions is the format-instructions block for AgentAction: LangChain's Pydantic
 // instructions around the (pydantic v1) JSON schema of Sotopia's AgentAction.
-func ActionFormatInstructions() string {
+func ActionFormatInstructions() string { return actionFormatInstructions() }
+
+// actionFormatInstructions renders the instructions once: they are constant, and every agent
+// call embeds them in its prompt.
+var actionFormatInstructions = sync.OnceValue(renderActionFormatInstructions)
+
+func renderActionFormatInstructions() string {
 	enum := make([]any, len(AllActionTypes))
 	for i, t := range AllActionTypes {
 		enum[i] = string(t)

@@ -12,6 +12,7 @@ import (
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/session"
+	"github.com/also-project/also/sotopia/live"
 	"github.com/also-project/also/sotopia/sim"
 )
 
@@ -83,9 +84,9 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.StringVar(&r.Model, "model", r.Model, "both agents' model: sim, openrouter/<vendor>/<model>, openai/<model>, custom/<model>@<url>")
 	fs.StringVar(&r.P1Model, "p1-model", r.P1Model, "seat 1's model (overrides --model)")
 	fs.StringVar(&r.P2Model, "p2-model", r.P2Model, "seat 2's model (overrides --model)")
-	fs.StringVar(&r.RewardEvalModel, "reward-eval-model", r.RewardEvalModel, "per-turn judge model")
-	fs.StringVar(&r.TerminalEvalModel, "terminal-eval-model", r.TerminalEvalModel, "terminal judge model")
-	fs.StringVar(&r.EmbeddingModel, "embedding-model", r.EmbeddingModel, "context/arm embedding model")
+	fs.StringVar(&r.RewardEvalModel, "reward-eval-model", r.RewardEvalModel, "per-turn judge model (live runs default to "+live.DefaultRewardEvalModel+")")
+	fs.StringVar(&r.TerminalEvalModel, "terminal-eval-model", r.TerminalEvalModel, "terminal judge model (live runs default to "+live.DefaultTerminalEvalModel+")")
+	fs.StringVar(&r.EmbeddingModel, "embedding-model", r.EmbeddingModel, "context/arm embedding model (live runs default to "+live.DefaultEmbeddingModel+")")
 	fs.Float64Var(&r.Temperature, "temperature", r.Temperature, "agent sampling temperature")
 	fs.IntVar(&r.MaxTokens, "max-tokens", r.MaxTokens, "agent generation limit")
 	fs.StringVar(&r.LLMCache, "llm-cache", r.LLMCache, "record/replay cache: off, record, replay, auto")
