@@ -136,7 +136,9 @@ func cumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
 }
 
 // CumulativeRegret is exported for tests and benches that compare policies.
-func CumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) { return cumulativeRegret(ep, seat) }
+func CumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
+	return cumulativeRegret(ep, seat)
+}
 
 // WriteTable prints the summary as an aligned table.
 func WriteTable(w io.Writer, s Summary) error {
