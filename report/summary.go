@@ -78,7 +78,7 @@ func Summarise(tag string, eps []*sotopia.EpisodeLog) Summary {
 				turnSum[seat] += m
 				turnN[seat]++
 			}
-			if r, ok := cumulativeRegret(ep, seat); ok {
+			if r, ok := CumulativeRegret(ep, seat); ok {
 				regretSum[seat] += r
 				regretN[seat]++
 			}
@@ -123,7 +123,7 @@ func meanTurnReward(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
 }
 
 // CumulativeRegret sums a seat's per-turn regret over an episode (false when unknown).
-func cumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
+func CumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
 	var sum float64
 	var n int
 	for _, t := range ep.Turns {
@@ -135,10 +135,6 @@ func cumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
 	return sum, n > 0
 }
 
-// CumulativeRegret is exported for tests and benches that compare policies.
-func CumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
-	return cumulativeRegret(ep, seat)
-}
 
 // WriteTable prints the summary as an aligned table.
 func WriteTable(w io.Writer, s Summary) error {
