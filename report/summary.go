@@ -135,7 +135,6 @@ func CumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
 	return sum, n > 0
 }
 
-
 // WriteTable prints the summary as an aligned table.
 func WriteTable(w io.Writer, s Summary) error {
 	fmt.Fprintf(w, "tag %s: %d episodes, %d done, %d failed (%d attempts)\n", s.Tag, s.Episodes, s.Done, s.Failed, s.Attempts)
