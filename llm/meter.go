@@ -39,8 +39,9 @@ func (m *Meter) Add(role string, u Usage) {
 		r.Add(u)
 		cur.byRole[role] = r
 		cur.mu.Unlock()
-		if cur.parent == nil && cur.budget != nil {
-			cur.budget.Charge(u.CostUSD)
+		// Replayed answers (cache hits) cost nothing now: only real calls spend the budget.
+		if cur.parent == nil && cur.budget != nil && u.CacheHits < u.Calls {
+			cur.budget.Charge(u.CostUSD * float64(u.Calls-u.CacheHits) / float64(u.Calls))
 		}
 	}
 }

@@ -42,9 +42,11 @@ func (m *remoteModel) Chat(ctx context.Context, req ChatRequest) (ChatResponse, 
 			return ChatResponse{}, err
 		}
 		if ok && e.Chat != nil {
+			// A replayed call reports the usage it had when recorded (tokens, retries, the price
+			// of the call as made), so replayed episodes are identical; CacheHits marks it, and the
+			// meter never charges a hit against the budget.
 			resp := *e.Chat
-			resp.Usage = Usage{Calls: 1, PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens,
-				CachedTokens: resp.Usage.CachedTokens, CacheHits: 1}
+			resp.Usage.Calls, resp.Usage.CacheHits = 1, 1
 			return resp, nil
 		}
 		if cache.Mode() == CacheReplay {
@@ -104,7 +106,7 @@ func (m *remoteModel) Embed(ctx context.Context, req EmbedRequest) (EmbedRespons
 		}
 		if ok && e.Embed != nil {
 			resp := *e.Embed
-			resp.Usage = Usage{Calls: 1, PromptTokens: resp.Usage.PromptTokens, CacheHits: 1}
+			resp.Usage.Calls, resp.Usage.CacheHits = 1, 1
 			return resp, nil
 		}
 		if cache.Mode() == CacheReplay {

@@ -26,6 +26,9 @@ type BenchLLMConfig struct {
 	// Bandit optimises both seats (so the per-turn judge runs); its own compute should be
 	// negligible (random, static) for the figure to measure the LLM path.
 	Bandit string
+	// LLMConcurrency caps requests in flight per endpoint; 0 means the batch size (each episode
+	// has at most one call in flight). The llm layer's own default for custom servers is 8.
+	LLMConcurrency int
 	// Dir holds the run's store and folder; "" means a temporary directory, removed afterwards.
 	Dir string
 	// Log receives the run's progress lines; nil discards them.
@@ -50,6 +53,8 @@ func (c BenchLLMConfig) Validate() error {
 		return fmt.Errorf("episodes = %d: must be at least 1", c.Episodes)
 	case c.MaxTurns < 1:
 		return fmt.Errorf("max-turns = %d: must be at least 1", c.MaxTurns)
+	case c.LLMConcurrency < 0:
+		return fmt.Errorf("llm-concurrency = %d: must be >= 0 (0 = the batch size)", c.LLMConcurrency)
 	case c.Bandit == "":
 		return errors.New("bandit: must name a policy (random or static keep its compute negligible)")
 	}
@@ -131,7 +136,10 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 	run.EmbeddingModel = "custom/embed@" + url
 	run.Bandit, run.Optimize, run.UseContext = cfg.Bandit, "both", false
 	run.MaxTurns, run.BatchSize, run.MaxRetries = cfg.MaxTurns, cfg.BatchSize, 0
-	run.LLMConcurrency = cfg.BatchSize // one call in flight per episode at most
+	run.LLMConcurrency = cfg.LLMConcurrency
+	if run.LLMConcurrency == 0 {
+		run.LLMConcurrency = cfg.BatchSize // one call in flight per episode at most
+	}
 	run.Tag = "bench_llm"
 	run.Store, run.Out = filepath.Join(dir, "store"), filepath.Join(dir, "run")
 	run.Tasks = make([]string, cfg.Episodes)

@@ -63,10 +63,11 @@ func TestBenchLLMRunsAndReportsItsRatio(t *testing.T) {
 
 func TestBenchLLMConfigNamesTheBadField(t *testing.T) {
 	for field, mutate := range map[string]func(*BenchLLMConfig){
-		"latency":    func(c *BenchLLMConfig) { c.Latency = 0 },
-		"batch-size": func(c *BenchLLMConfig) { c.BatchSize = 0 },
-		"episodes":   func(c *BenchLLMConfig) { c.Episodes = -1 },
-		"max-turns":  func(c *BenchLLMConfig) { c.MaxTurns = 0 },
+		"latency":         func(c *BenchLLMConfig) { c.Latency = 0 },
+		"batch-size":      func(c *BenchLLMConfig) { c.BatchSize = 0 },
+		"episodes":        func(c *BenchLLMConfig) { c.Episodes = -1 },
+		"max-turns":       func(c *BenchLLMConfig) { c.MaxTurns = 0 },
+		"llm-concurrency": func(c *BenchLLMConfig) { c.LLMConcurrency = -1 },
 	} {
 		c := DefaultBenchLLMConfig()
 		mutate(&c)

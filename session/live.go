@@ -49,7 +49,9 @@ func (w *liveWorld) RunUsage() sotopia.Usage { return live.Usage(w.Meter()) }
 type liveModels struct {
 	seats                             [sotopia.Seats]string
 	rewardJudge, finalJudge, embedder string
-	notes                             []string
+	// perTurn says whether the per-turn judge and the embedder are called at all.
+	perTurn bool
+	notes   []string
 }
 
 // newLiveWorld maps a run configuration onto the llm layer and the live world.
@@ -82,8 +84,13 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	if err != nil {
 		return nil, explainMissingKey(err, models)
 	}
-	fmt.Fprintf(logw, "live world: p1 %s, p2 %s, per-turn judge %s, terminal judge %s, embedder %s; llm cache %s",
-		lc.P1Model, lc.P2Model, lc.RewardEvalModel, lc.TerminalEvalModel, lc.EmbeddingModel, cfg.LLMCache)
+	fmt.Fprintf(logw, "live world: p1 %s, p2 %s, terminal judge %s, ", lc.P1Model, lc.P2Model, lc.TerminalEvalModel)
+	if models.perTurn {
+		fmt.Fprintf(logw, "per-turn judge %s, embedder %s", lc.RewardEvalModel, lc.EmbeddingModel)
+	} else {
+		fmt.Fprint(logw, "no per-turn judge or embedder (no seat is optimised)")
+	}
+	fmt.Fprintf(logw, "; llm cache %s", cfg.LLMCache)
 	if cfg.BudgetUSD > 0 {
 		fmt.Fprintf(logw, ", budget $%.2f", cfg.BudgetUSD)
 	}
@@ -109,6 +116,7 @@ func resolveLiveModels(cfg config.Run) (liveModels, error) {
 	// The per-turn judge and the embedder serve only optimised seats; with none they are never
 	// called, so a placeholder avoids demanding a key for them.
 	used := optimised[0] || optimised[1]
+	m.perTurn = used
 	pick := func(field, flag, given, paper, role string) (string, error) {
 		switch {
 		case given == llm.SimModel:

@@ -106,3 +106,26 @@ func TestLiveRunRefusesSimBesideLLMs(t *testing.T) {
 		t.Fatalf("%d requests before the configuration was refused", n)
 	}
 }
+
+// With no seat optimised the per-turn judge and the embedder are never called, so leaving them
+// unset asks for no key (the paper's defaults would need OpenRouter's).
+func TestLiveRunUnoptimisedNeedsNoPerTurnJudge(t *testing.T) {
+	rig := newLiveRig(t, llmtest.Config{})
+	cfg := liveRun(t, rig, func(c *config.Run) {
+		c.Optimize, c.RewardEvalModel, c.EmbeddingModel, c.MaxEpisodes, c.MaxTurns = "none", "", "", 2, 3
+	})
+	var log bytes.Buffer
+	out, err := Execute(context.Background(), cfg, liveOptions(&log, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Summary.Done != 2 || !strings.Contains(log.String(), "no per-turn judge or embedder") {
+		t.Fatalf("summary %+v\n%s", out.Summary, log.String())
+	}
+	for _, r := range rig.srv.Requests() {
+		if r.Kind == llmtest.KindEmbeddings || strings.Contains(r.Prompt(), judgeMarker) && r.Model != "terminal" {
+			t.Fatalf("request %d (%s, model %s) in a run without optimised seats", r.Seq, r.Kind, r.Model)
+		}
+	}
+	checkRewardsAreTheJudges(t, readEpisodes(t, out.Dir))
+}

@@ -146,7 +146,13 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	if err := folder.WriteEpisodes(indexed); err != nil {
 		return nil, err
 	}
-	out.Summary = report.Summarise(cfg.Tag, sink.eps)
+	// Summarise in plan order (WriteEpisodes sorted indexed), so float sums do not depend on
+	// which episode finished first.
+	ordered := make([]*sotopia.EpisodeLog, len(indexed))
+	for i, e := range indexed {
+		ordered[i] = e.Episode
+	}
+	out.Summary = report.Summarise(cfg.Tag, ordered)
 	out.Summary.Stopped = out.Result.StoppedEarly
 	if u, ok := worldUsage(world); ok {
 		// The world's meter is what was spent, including calls that returned after their

@@ -11,7 +11,10 @@ import (
 func NewWorld(cfg config.Run, ds *sotopia.Dataset, opt Options) (sotopia.World, func(), error) {
 	if !cfg.IsSim() {
 		w, err := newLiveWorld(cfg, opt)
-		return w, func() {}, err
+		if err != nil {
+			return nil, nil, err
+		}
+		return w, func() {}, nil
 	}
 	w, err := sim.New(cfg.Sim, ds)
 	if err != nil {

@@ -40,6 +40,7 @@ ratio = wall / ideal: 1.0 means the run adds nothing to the models' own latency.
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "episodes run at once")
 	fs.IntVar(&c.Episodes, "episodes", c.Episodes, "episodes to run (tasks cycle through Sotopia's 450)")
 	fs.IntVar(&c.MaxTurns, "max-turns", c.MaxTurns, "environment steps per episode")
+	fs.IntVar(&c.LLMConcurrency, "llm-concurrency", c.LLMConcurrency, "requests in flight per endpoint (0 = the batch size; also run defaults to 8 for custom servers)")
 	fs.StringVar(&c.Bandit, "bandit-type", c.Bandit, "policy of both seats (keep its compute negligible: random, static)")
 	fs.StringVar(&c.Dir, "dir", c.Dir, "directory for the run's store and folder (default: a temporary one, removed)")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "progress lines on stderr")

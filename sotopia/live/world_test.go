@@ -59,7 +59,7 @@ func TestCacheReplayMakesNoRequests(t *testing.T) {
 		!reflect.DeepEqual(got.Vectors, want.Vectors) || !reflect.DeepEqual(got.Final, want.Final) {
 		t.Errorf("replay differs from the recording")
 	}
-	if got.Usage.CostUSD != 0 || got.Usage.Calls != want.Usage.Calls || got.Usage.PromptTokens != want.Usage.PromptTokens {
+	if got.Usage.CostUSD != want.Usage.CostUSD || got.Usage.Calls != want.Usage.Calls || got.Usage.PromptTokens != want.Usage.PromptTokens {
 		t.Errorf("replay usage %+v, recorded %+v", got.Usage, want.Usage)
 	}
 	// Another seed is another episode: a miss.
