@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/also-project/also/policy"
 	"github.com/also-project/also/policy/regret"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/sim"
@@ -16,6 +17,7 @@ import (
 func newBenchRegretCmd() *cobra.Command {
 	o := regret.DefaultOptions()
 	format := "table"
+	pol := policy.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "regret",
 		Short: "Mean dynamic and static regret of every bandit against every sim opponent profile",
@@ -30,6 +32,10 @@ Opponents: ` + strings.Join(sim.Profiles(), ", "),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
 				return fmt.Errorf("--format %q: want table or json", format)
+			}
+			if cmd.Flags().Changed("surrogate") || cmd.Flags().Changed("warm-epochs") || cmd.Flags().Changed("eta") {
+				pol.Horizon, pol.ALSO.UseContext = max(1, o.Turns-1), false // as the default options
+				o.Policy = &pol
 			}
 			rows, err := regret.RunContext(cmd.Context(), o)
 			if err != nil {
@@ -51,5 +57,8 @@ Opponents: ` + strings.Join(sim.Profiles(), ", "),
 	fs.IntVar(&o.Workers, "workers", o.Workers, "episodes played at once (0 = one per CPU)")
 	fs.StringVar(&o.Subset, "subset", o.Subset, "Sotopia task subset: "+strings.Join(sotopia.SubsetNames, ", "))
 	fs.StringVar(&o.StrategyVersion, "strategy-version", o.StrategyVersion, "arm pool (see `also data strategies`)")
+	fs.StringVar(&pol.ALSO.Surrogate, "surrogate", pol.ALSO.Surrogate, "ALSO surrogate: scratch (retrain each turn) or warm")
+	fs.IntVar(&pol.ALSO.WarmEpochs, "warm-epochs", pol.ALSO.WarmEpochs, "epochs per turn with --surrogate warm")
+	fs.Float64Var(&pol.Eta, "eta", pol.Eta, "softmax temperature of ALSO")
 	return cmd
 }
