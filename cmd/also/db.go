@@ -222,17 +222,7 @@ func newDBExportCmd(sf *storeFlags) *cobra.Command {
 writes it). Failed attempts are not Sotopia episodes and are left out (their count goes to stderr).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			ds, err := sotopia.Embedded()
-			if err != nil {
-				return err
-			}
-			st, _, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			eps, err := episodesUnderTag(ctx, st, tag)
+			ds, eps, err := sf.tagEpisodes(cmd.Context(), tag)
 			if err != nil {
 				return err
 			}

@@ -31,17 +31,7 @@ hard keeps only the Sotopia-hard scenarios.`,
 			if evalSet != "all" && evalSet != "hard" {
 				return fmt.Errorf("--eval-set %q: want all or hard", evalSet)
 			}
-			ctx := cmd.Context()
-			ds, err := sotopia.Embedded()
-			if err != nil {
-				return err
-			}
-			st, _, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			eps, err := episodesUnderTag(ctx, st, tag)
+			ds, eps, err := sf.tagEpisodes(cmd.Context(), tag)
 			if err != nil {
 				return err
 			}
@@ -81,6 +71,21 @@ func writeEvalEpisodes(w io.Writer, ev report.Eval) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.PK, e.Codename, e.Status, cells[0], cells[1], cells[2], cells[3], e.Error)
 	}
 	return tw.Flush()
+}
+
+// tagEpisodes loads the embedded dataset and a tag's episodes from the configured store.
+func (sf *storeFlags) tagEpisodes(ctx context.Context, tag string) (*sotopia.Dataset, []*sotopia.EpisodeLog, error) {
+	ds, err := sotopia.Embedded()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, _, err := sf.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	eps, err := episodesUnderTag(ctx, st, tag)
+	return ds, eps, err
 }
 
 // episodesUnderTag returns a tag's episodes, or an error listing the tags the store knows.
