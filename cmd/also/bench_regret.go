@@ -33,7 +33,7 @@ Opponents: ` + strings.Join(sim.Profiles(), ", "),
 			if format != "table" && format != "json" {
 				return fmt.Errorf("--format %q: want table or json", format)
 			}
-			if cmd.Flags().Changed("surrogate") || cmd.Flags().Changed("warm-epochs") || cmd.Flags().Changed("eta") {
+			if anyChanged(cmd, "surrogate", "warm-epochs", "eta", "alpha", "beta") {
 				pol.Horizon, pol.ALSO.UseContext = max(1, o.Turns-1), false // as the default options
 				o.Policy = &pol
 			}
@@ -60,5 +60,16 @@ Opponents: ` + strings.Join(sim.Profiles(), ", "),
 	fs.StringVar(&pol.ALSO.Surrogate, "surrogate", pol.ALSO.Surrogate, "ALSO surrogate: scratch (retrain each turn) or warm")
 	fs.IntVar(&pol.ALSO.WarmEpochs, "warm-epochs", pol.ALSO.WarmEpochs, "epochs per turn with --surrogate warm")
 	fs.Float64Var(&pol.Eta, "eta", pol.Eta, "softmax temperature of ALSO")
+	fs.Float64Var(&pol.Alpha, "alpha", pol.Alpha, "LinUCB alpha / NeuralUCB lambda")
+	fs.Float64Var(&pol.Beta, "beta", pol.Beta, "NeuralUCB nu (exploration scale)")
 	return cmd
+}
+
+func anyChanged(cmd *cobra.Command, names ...string) bool {
+	for _, n := range names {
+		if cmd.Flags().Changed(n) {
+			return true
+		}
+	}
+	return false
 }
