@@ -128,6 +128,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
 		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: cfg.BatchSize, MaxRetries: cfg.MaxRetries,
 		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: budgetStop(opt.Stop, world), Logf: logf,
+		OnDone: progress(logf, len(tasks), time.Now),
 	}
 	if len(tasks) == 0 {
 		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)
@@ -220,4 +221,17 @@ func resumePlan(ctx context.Context, st store.Store, tag string, tasks []sotopia
 		rest = append(rest, t)
 	}
 	return rest, next, skipped, nil
+}
+
+// progress reports each finished task as "[k/n] task ... done (elapsed)" on the run's log
+// (failed attempts are already reported by the runner, with their reason).
+func progress(logf func(string, ...any), total int, now func() time.Time) func(actors.Attempt) {
+	start, finished := now(), 0
+	return func(a actors.Attempt) {
+		if a.Status != sotopia.StatusDone {
+			return
+		}
+		finished++
+		logf("[%d/%d] task %s attempt %d done (%s)", finished, total, a.TaskID, a.Attempt, now().Sub(start).Round(time.Second))
+	}
 }
