@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -208,6 +209,59 @@ func TestNoOptimisationHasNoPerTurnJudge(t *testing.T) {
 		for _, tr := range ep.Turns {
 			if tr.Seats[0].Reward != nil || tr.Seats[0].Arm != 0 {
 				t.Fatal("unoptimised run has per-turn rewards or strategies")
+			}
+		}
+	}
+}
+
+// flakyJudgeWorld fails the per-turn judge on one turn of every episode.
+type flakyJudgeWorld struct {
+	sotopia.World
+	turn int
+}
+
+func (f *flakyJudgeWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
+	w, err := f.World.NewEpisode(ctx, spec)
+	if err == nil {
+		w.Judge = &flakyJudge{Judge: w.Judge, turn: f.turn}
+	}
+	return w, err
+}
+
+type flakyJudge struct {
+	sotopia.Judge
+	turn int
+}
+
+func (j *flakyJudge) JudgeTurn(ctx context.Context, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
+	if req.Turn == j.turn {
+		return sotopia.Judgement{}, errors.New("judge output unparsable after 3 attempts")
+	}
+	return j.Judge.JudgeTurn(ctx, req)
+}
+
+// A failed per-turn judgement leaves that turn without a reward (never a silent zero), the
+// episode goes on, and the policies are not fed anything for it.
+func TestFailedTurnJudgementIsRecordedNotZero(t *testing.T) {
+	spec, sink := testSpec(t, 2, "exp3")
+	spec.World = &flakyJudgeWorld{World: spec.World, turn: 3}
+	if _, err := Run(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range sink.eps {
+		if ep.Status != sotopia.StatusDone {
+			t.Fatalf("%s: %s", ep.Status, ep.Error)
+		}
+		for _, tr := range ep.Turns {
+			failed := tr.Turn == 3
+			if failed != (tr.JudgeError != "") {
+				t.Errorf("turn %d: judge error %q", tr.Turn, tr.JudgeError)
+			}
+			if !ep.Rewards[0].Valid {
+				t.Error("final reward missing")
+			}
+			if tr.Turn < len(ep.Turns) && failed != (tr.Seats[0].Reward == nil) {
+				t.Errorf("turn %d: reward %v with judge error %q", tr.Turn, tr.Seats[0].Reward, tr.JudgeError)
 			}
 		}
 	}
