@@ -6,6 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/also-project/also/loop"
 	"github.com/also-project/also/messages"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
@@ -28,12 +29,13 @@ const (
 // section 2. Children: two agents, an evaluator and one policy per optimised seat.
 type episodeActor struct {
 	spec     *Spec
+	loop     *loop.Config
 	base     context.Context
 	start    messages.StartEpisode
 	runner   *actor.PID
 	recorder *actor.PID
 
-	book      *book
+	book      *loop.Book
 	world     *sotopia.EpisodeWorld
 	agents    [sotopia.Seats]*actor.PID
 	evaluator *actor.PID
@@ -71,7 +73,7 @@ func (e *episodeActor) Receive(c actor.Context) {
 			return
 		}
 		if e.pending--; e.pending == 0 {
-			e.obs = e.book.env.Reset()
+			e.obs = e.book.Env.Reset()
 			e.nextTurn(c)
 		}
 	case *messages.Delivered:
@@ -90,7 +92,7 @@ func (e *episodeActor) Receive(c actor.Context) {
 			e.fail(c, "terminal judge: "+m.Error)
 			return
 		}
-		e.record(c, e.book.finish(&m.Judgement, ""))
+		e.record(c, e.book.Finish(&m.Judgement, ""))
 	case *messages.Stored:
 		e.onStored(c, m)
 	}
@@ -98,18 +100,18 @@ func (e *episodeActor) Receive(c actor.Context) {
 
 func (e *episodeActor) begin(c actor.Context) {
 	c.SetReceiveTimeout(e.spec.StepTimeout + e.spec.StepTimeout/10)
-	b, err := newBook(e.spec, e.start.Index, e.start.Attempt, e.start.Task, e.start.Seed)
+	b, err := loop.NewBook(e.loop, e.start.Attempt, e.start.Task, e.start.Seed)
 	if err != nil {
 		e.failEarly(c, err)
 		return
 	}
 	e.book = b
-	w, err := e.spec.World.NewEpisode(e.base, b.episodeSpec())
+	w, err := e.spec.World.NewEpisode(e.base, b.EpisodeSpec())
 	if err != nil {
 		e.failEarly(c, fmt.Errorf("world: %w", err))
 		return
 	}
-	e.world, b.models = w, w.Models
+	e.world, b.Models = w, w.Models
 	for seat := range sotopia.Seats {
 		a := &agentActor{base: e.base, seat: seat, agent: w.Agents[seat], spec: e.spec}
 		e.agents[seat] = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return a }))
@@ -117,14 +119,14 @@ func (e *episodeActor) begin(c actor.Context) {
 	ev := &evaluatorActor{base: e.base, judge: w.Judge, embedder: w.Embedder, spec: e.spec}
 	e.evaluator = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return ev }))
 	if !e.spec.anyOptimised() {
-		e.obs = b.env.Reset()
+		e.obs = b.Env.Reset()
 		e.nextTurn(c)
 		return
 	}
 	var texts []string
 	for seat := range sotopia.Seats {
 		if e.spec.Optimised[seat] {
-			for _, a := range b.arms[seat] {
+			for _, a := range b.Arms[seat] {
 				texts = append(texts, a.Text)
 			}
 		}
@@ -135,7 +137,7 @@ func (e *episodeActor) begin(c actor.Context) {
 
 // failEarly records an episode that could not even be set up.
 func (e *episodeActor) failEarly(c actor.Context, err error) {
-	ep := &sotopia.EpisodeLog{PK: episodePK(e.spec.Tag, e.spec.Seed, e.start.Task.PK, e.start.Attempt),
+	ep := &sotopia.EpisodeLog{PK: loop.PK(e.spec.Tag, e.spec.Seed, e.start.Task.PK, e.start.Attempt),
 		Environment: e.start.Task.EnvID, Agents: e.start.Task.AgentIDs, Tag: e.spec.Tag, TaskID: e.start.Task.PK,
 		Seed: e.start.Seed, Attempt: e.start.Attempt, Status: sotopia.StatusFailed, Error: err.Error(),
 		Turns: []sotopia.TurnRecord{}}
@@ -156,8 +158,8 @@ func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
 			if !e.spec.Optimised[seat] {
 				continue
 			}
-			arms := make([]policy.Arm, len(e.book.arms[seat]))
-			for i, a := range e.book.arms[seat] {
+			arms := make([]policy.Arm, len(e.book.Arms[seat]))
+			for i, a := range e.book.Arms[seat] {
 				arms[i] = policy.Arm{Index: i, ID: a.ID, Embedding: m.Vectors[next]}
 				next++
 			}
@@ -172,7 +174,7 @@ func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
 			return
 		}
 		e.context = m.Vectors[0]
-		e.book.setContextHash(e.context)
+		e.book.SetContextHash(e.context)
 		e.policySteps(c)
 	}
 }
@@ -180,7 +182,7 @@ func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
 // nextTurn delivers the new observation to the seats that do not act; once they have it, the
 // acting seat is asked to act.
 func (e *episodeActor) nextTurn(c actor.Context) {
-	e.acting = e.book.env.Acting()
+	e.acting = e.book.Env.Acting()
 	e.phase, e.pending = phaseObserve, 0
 	for seat := range sotopia.Seats {
 		if seat != e.acting {
@@ -195,7 +197,7 @@ func (e *episodeActor) nextTurn(c actor.Context) {
 
 func (e *episodeActor) act(c actor.Context) {
 	e.phase = phaseAct
-	c.Request(e.agents[e.acting], &messages.Act{Turn: e.book.env.Turn(), Observation: e.obs[e.acting]})
+	c.Request(e.agents[e.acting], &messages.Act{Turn: e.book.Env.Turn(), Observation: e.obs[e.acting]})
 }
 
 // onDelivered counts acknowledgements of observations and strategies.
@@ -221,14 +223,14 @@ func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
 		e.fail(c, fmt.Sprintf("seat %d agent: %s", m.Seat, m.Error))
 		return
 	}
-	obs, done, _, err := e.book.env.Step(m.Seat, m.Action)
+	obs, done, _, err := e.book.Env.Step(m.Seat, m.Action)
 	if err != nil {
 		e.fail(c, fmt.Sprintf("seat %d action: %v", m.Seat, err))
 		return
 	}
 	e.obs = obs
-	e.book.recordStep(m.Seat, m.Action)
-	req := sotopia.JudgeRequest{Turn: e.book.env.Turn(), History: e.book.env.JudgeHistory()}
+	e.book.RecordStep(m.Seat, m.Action)
+	req := sotopia.JudgeRequest{Turn: e.book.Env.Turn(), History: e.book.Env.JudgeHistory()}
 	switch {
 	case done:
 		e.phase = phaseFinal
@@ -247,13 +249,13 @@ func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
 	}
 	if m.Error != "" {
 		// No reward this turn: recorded, and the policies are not updated (never a silent zero).
-		e.book.turns[len(e.book.turns)-1].JudgeError = m.Error
+		e.book.Turns[len(e.book.Turns)-1].JudgeError = m.Error
 	} else {
-		e.book.applyJudgement(m.Judgement)
+		e.book.ApplyJudgement(m.Judgement)
 	}
 	if e.spec.UseContext {
 		e.phase = phaseEmbed
-		c.Request(e.evaluator, &messages.Embed{Purpose: "context", Turn: m.Turn, Texts: []string{e.book.env.DialogueText()}})
+		c.Request(e.evaluator, &messages.Embed{Purpose: "context", Turn: m.Turn, Texts: []string{e.book.Env.DialogueText()}})
 		return
 	}
 	e.policySteps(c)
@@ -262,8 +264,8 @@ func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
 // policySteps feeds each learning seat its reward and asks it for the next arm.
 func (e *episodeActor) policySteps(c actor.Context) {
 	e.phase, e.pending = phasePolicy, 0
-	for _, seat := range e.book.updaters(e.acting) {
-		c.Request(e.policies[seat], &messages.PolicyStep{Turn: e.book.env.Turn(), Feedback: e.book.feedback(seat, e.context),
+	for _, seat := range e.book.Updaters(e.acting) {
+		c.Request(e.policies[seat], &messages.PolicyStep{Turn: e.book.Env.Turn(), Feedback: e.book.Feedback(seat, e.context),
 			Select: true, Context: e.context})
 		e.pending++
 	}
@@ -281,12 +283,12 @@ func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice)
 		return
 	}
 	if m.Selected {
-		arms := e.book.arms[m.Seat]
+		arms := e.book.Arms[m.Seat]
 		if m.Choice.Arm < 0 || m.Choice.Arm >= len(arms) {
 			e.fail(c, fmt.Sprintf("seat %d policy chose arm %d of %d", m.Seat, m.Choice.Arm, len(arms)))
 			return
 		}
-		e.book.current[m.Seat] = m.Choice
+		e.book.Current[m.Seat] = m.Choice
 		// The strategy must be in place before the next turn starts: wait for its acknowledgement.
 		e.pending++
 		c.Request(e.agents[m.Seat], &messages.SetStrategy{Arm: arms[m.Choice.Arm]})
@@ -302,14 +304,14 @@ func (e *episodeActor) fail(c actor.Context, reason string) {
 		return
 	}
 	e.failed = reason
-	e.record(c, e.book.finish(nil, reason))
+	e.record(c, e.book.Finish(nil, reason))
 }
 
 func (e *episodeActor) record(c actor.Context, ep *sotopia.EpisodeLog) {
 	if e.world != nil && e.world.Usage != nil && e.book != nil {
-		e.book.usage = e.world.Usage()
-		if ep.Usage == nil && e.book.usage.Calls > 0 {
-			u := e.book.usage
+		e.book.Usage = e.world.Usage()
+		if ep.Usage == nil && e.book.Usage.Calls > 0 {
+			u := e.book.Usage
 			ep.Usage = &u
 		}
 	}
@@ -330,7 +332,7 @@ func (e *episodeActor) onStored(c actor.Context, m *messages.Stored) {
 		done.Status, done.Error = sotopia.StatusFailed, "recording: "+m.Error
 	}
 	if e.book != nil {
-		done.Usage = e.book.usage
+		done.Usage = e.book.Usage
 	}
 	c.CancelReceiveTimeout()
 	c.Send(e.runner, done)

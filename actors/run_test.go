@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/also-project/also/loop"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/sim"
@@ -123,7 +124,7 @@ func TestFailedEpisodeIsRetried(t *testing.T) {
 	victim := spec.Tasks[0].PK
 	spec.MaxRetries = 2
 	spec.World = &faultyWorld{World: spec.World, task: victim, mode: "panic",
-		attempts: map[int64]bool{episodeSeed(spec.Seed, victim, 0): true}}
+		attempts: map[int64]bool{loop.Seed(spec.Seed, victim, 0): true}}
 	if _, err := Run(context.Background(), spec); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/also-project/also/loop"
 	"github.com/also-project/also/messages"
 	"github.com/also-project/also/nn"
 	"github.com/also-project/also/sotopia"
@@ -22,6 +23,7 @@ type stopLaunching struct{ reason string }
 // every task has a final attempt.
 type runnerActor struct {
 	spec     *Spec
+	loop     *loop.Config
 	base     context.Context
 	queue    []messages.StartEpisode
 	running  map[string]messages.StartEpisode // by episode actor id
@@ -38,7 +40,7 @@ func (r *runnerActor) Receive(c actor.Context) {
 		r.recorder = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return rec }))
 		for i, t := range r.spec.Tasks {
 			first := r.spec.FirstAttempt[t.PK]
-			r.queue = append(r.queue, messages.StartEpisode{Index: i, Attempt: first, Task: t, Seed: episodeSeed(r.spec.Seed, t.PK, first)})
+			r.queue = append(r.queue, messages.StartEpisode{Index: i, Attempt: first, Task: t, Seed: loop.Seed(r.spec.Seed, t.PK, first)})
 		}
 		r.launch(c)
 	case *stopLaunching:
@@ -52,7 +54,7 @@ func (r *runnerActor) Receive(c actor.Context) {
 		if !ok {
 			return
 		}
-		ep := &sotopia.EpisodeLog{PK: episodePK(r.spec.Tag, r.spec.Seed, start.Task.PK, start.Attempt),
+		ep := &sotopia.EpisodeLog{PK: loop.PK(r.spec.Tag, r.spec.Seed, start.Task.PK, start.Attempt),
 			Environment: start.Task.EnvID, Agents: start.Task.AgentIDs, Tag: r.spec.Tag, TaskID: start.Task.PK,
 			Seed: start.Seed, Attempt: start.Attempt, Status: sotopia.StatusFailed, Turns: []sotopia.TurnRecord{},
 			Error: "episode panicked: " + m.reason}
@@ -90,7 +92,7 @@ func (r *runnerActor) account(c actor.Context, m *messages.EpisodeDone) {
 		if m.Attempt-r.spec.FirstAttempt[task.PK] < r.spec.MaxRetries && r.stopped == "" {
 			// Retries go first so a task's attempts stay together; each attempt has its own seed.
 			r.queue = append([]messages.StartEpisode{{Index: m.Index, Attempt: m.Attempt + 1, Task: task,
-				Seed: episodeSeed(r.spec.Seed, task.PK, m.Attempt+1)}}, r.queue...)
+				Seed: loop.Seed(r.spec.Seed, task.PK, m.Attempt+1)}}, r.queue...)
 		}
 	}
 	if r.spec.OnDone != nil {
@@ -109,7 +111,7 @@ func (r *runnerActor) launch(c actor.Context) {
 		}
 		start := r.queue[0]
 		r.queue = r.queue[1:]
-		ep := &episodeActor{spec: r.spec, base: r.base, start: start, runner: c.Self(), recorder: r.recorder}
+		ep := &episodeActor{spec: r.spec, loop: r.loop, base: r.base, start: start, runner: c.Self(), recorder: r.recorder}
 		props := actor.PropsFromProducer(func() actor.Actor { return ep }, actor.WithSupervisor(failToParent{}))
 		pid := c.Spawn(props)
 		r.running[pid.Id] = start
@@ -155,7 +157,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	}))
 	defer system.Shutdown()
 	done := make(chan struct{})
-	r := &runnerActor{spec: &spec, base: ctx, running: map[string]messages.StartEpisode{}, result: &Result{}, done: done}
+	r := &runnerActor{spec: &spec, loop: spec.loopConfig(), base: ctx, running: map[string]messages.StartEpisode{}, result: &Result{}, done: done}
 	pid := system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return r }, actor.WithSupervisor(failToParent{})))
 	select {
 	case <-done:

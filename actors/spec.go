@@ -10,17 +10,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/also-project/also/loop"
 	"github.com/also-project/also/nn"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
 )
 
-// Credit assignment modes.
+// Credit assignment modes (see package loop).
 const (
-	// CreditAll reproduces the reference: both seats update and reselect after every turn.
-	CreditAll = "all"
-	// CreditOwnTurn credits only the seat whose utterance the reward follows; only it reselects.
-	CreditOwnTurn = "own-turn"
+	CreditAll     = loop.CreditAll
+	CreditOwnTurn = loop.CreditOwnTurn
 )
 
 // Sink persists finished episodes; Save returns once the episode is durable.
@@ -132,4 +131,10 @@ func (s *Spec) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)
 	}
+}
+
+// loopConfig is the part of the spec every episode's bookkeeping shares.
+func (s *Spec) loopConfig() *loop.Config {
+	return &loop.Config{Dataset: s.Dataset, Era: s.Era, MaxTurns: s.MaxTurns, Omniscient: s.Omniscient,
+		Optimised: s.Optimised, Strategies: s.Strategies, Credit: s.Credit, Tag: s.Tag, RunSeed: s.Seed}
 }

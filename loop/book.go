@@ -1,0 +1,203 @@
+// Package loop is the bookkeeping of one ALSO episode (also-method.md section 1.4) as pure code:
+// the Sotopia environment, each seat's arm pool and active arm, credit assignment, and the turn
+// records that become the EpisodeLog. The Episode actor only moves messages and calls it.
+package loop
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/sotopia"
+)
+
+// Credit assignment modes.
+const (
+	// CreditAll reproduces the reference: both seats update and reselect after every turn.
+	CreditAll = "all"
+	// CreditOwnTurn credits only the seat whose utterance the reward follows; only it reselects.
+	CreditOwnTurn = "own-turn"
+)
+
+// Config is what every episode of a run shares.
+type Config struct {
+	Dataset    *sotopia.Dataset
+	Era        sotopia.Era
+	MaxTurns   int
+	Omniscient bool
+	Optimised  [sotopia.Seats]bool
+	Strategies []sotopia.Strategy
+	Credit     string
+	Tag        string
+	RunSeed    int64
+}
+
+// Book is one episode's state.
+type Book struct {
+	spec    *Config
+	task    sotopia.Task
+	attempt int
+	seed    int64
+	setup   *sotopia.Setup
+	// Env is the Sotopia environment; Arms each seat's pool; Current each seat's active arm.
+	Env     *sotopia.Env
+	Arms    [sotopia.Seats][]sotopia.ArmChoice
+	Current [sotopia.Seats]policy.Choice
+	Turns   []sotopia.TurnRecord
+	Models  []string
+	Usage   sotopia.Usage
+}
+
+// NewBook starts the bookkeeping of one attempt of a task.
+func NewBook(spec *Config, attempt int, task sotopia.Task, seed int64) (*Book, error) {
+	env, agents, err := spec.Dataset.Resolve(task)
+	if err != nil {
+		return nil, err
+	}
+	setup := &sotopia.Setup{Task: task, Env: env, Agents: agents, Era: spec.Era, MaxTurns: spec.MaxTurns, Omniscient: spec.Omniscient}
+	e, err := sotopia.NewEnv(setup)
+	if err != nil {
+		return nil, err
+	}
+	b := &Book{spec: spec, task: task, attempt: attempt, seed: seed, setup: setup, Env: e}
+	for seat := range sotopia.Seats {
+		bg := setup.OwnBackground(seat)
+		for i, s := range spec.Strategies {
+			b.Arms[seat] = append(b.Arms[seat], sotopia.ArmChoice{Index: i, ID: s.ID, Description: s.Description, Text: sotopia.ArmText(bg, s)})
+		}
+		// The reference starts every seat on arm 0 (no strategy) with probability 1/K.
+		k := max(1, len(spec.Strategies))
+		b.Current[seat] = policy.Choice{Arm: 0, Prob: 1 / float64(k)}
+		if !spec.Optimised[seat] {
+			b.Current[seat].Prob = 1
+		}
+	}
+	return b, nil
+}
+
+// EpisodeSpec asks a world for this episode's participants.
+func (b *Book) EpisodeSpec() sotopia.EpisodeSpec {
+	return sotopia.EpisodeSpec{Setup: b.setup, Seed: b.seed, Arms: b.Arms, Optimised: b.spec.Optimised}
+}
+
+func (b *Book) armID(seat int) string {
+	if a := b.Current[seat].Arm; a >= 0 && a < len(b.Arms[seat]) {
+		return b.Arms[seat][a].ID
+	}
+	return ""
+}
+
+// RecordStep appends the record of one environment step with every seat's active arm.
+func (b *Book) RecordStep(seat int, a sotopia.AgentAction) {
+	rec := sotopia.TurnRecord{Turn: b.Env.Turn(), Seat: seat, Action: a}
+	for s := range sotopia.Seats {
+		rec.Seats = append(rec.Seats, sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm,
+			ArmID: b.armID(s), ArmProb: b.Current[s].Prob})
+	}
+	b.Turns = append(b.Turns, rec)
+}
+
+// ApplyJudgement fills the last record with each seat's reward, scores and, where the world knows
+// the expected rewards, the regret of the arm played.
+func (b *Book) ApplyJudgement(j sotopia.Judgement) {
+	rec := &b.Turns[len(b.Turns)-1]
+	for s := range sotopia.Seats {
+		st := &rec.Seats[s]
+		scores := j.Scores[s]
+		r := scores.Reward()
+		st.Scores, st.Reward = &scores, &r
+		if exp := j.Expected[s]; len(exp) > st.Arm && st.Arm >= 0 {
+			best := math.Inf(-1)
+			for _, v := range exp {
+				best = math.Max(best, v)
+			}
+			played, regret := exp[st.Arm], best-exp[st.Arm]
+			st.Expected, st.Regret = &played, &regret
+		}
+	}
+}
+
+// SetContextHash notes which dialogue embedding the policies saw for the last record.
+func (b *Book) SetContextHash(v []float64) {
+	h := sha256.New()
+	var buf [8]byte
+	for _, x := range v {
+		binary.LittleEndian.PutUint64(buf[:], math.Float64bits(x))
+		h.Write(buf[:])
+	}
+	b.Turns[len(b.Turns)-1].ContextHash = hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Updaters lists the seats that learn from and reselect after the last step.
+func (b *Book) Updaters(acting int) []int {
+	var out []int
+	for s := range sotopia.Seats {
+		if !b.spec.Optimised[s] {
+			continue
+		}
+		if b.spec.Credit == CreditOwnTurn && s != acting {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Feedback is the policy feedback of a seat for the last step (nil when the judge gave no reward).
+func (b *Book) Feedback(seat int, context []float64) *policy.Feedback {
+	rec := b.Turns[len(b.Turns)-1]
+	st := rec.Seats[seat]
+	if st.Reward == nil {
+		return nil
+	}
+	dims := st.Scores.Normalised()
+	return &policy.Feedback{Turn: rec.Turn, Arm: st.Arm, Reward: *st.Reward, Dims: dims[:], Context: context}
+}
+
+// Finish builds the EpisodeLog; final is nil when the episode failed before its terminal judgement.
+func (b *Book) Finish(final *sotopia.Judgement, failure string) *sotopia.EpisodeLog {
+	ep := &sotopia.EpisodeLog{
+		PK: PK(b.spec.Tag, b.spec.RunSeed, b.task.PK, b.attempt), Environment: b.task.EnvID, Agents: b.task.AgentIDs,
+		Tag: b.spec.Tag, Models: b.Models, Messages: b.Env.Messages(), TaskID: b.task.PK, Codename: b.setup.Env.Codename,
+		Seed: b.seed, Attempt: b.attempt, Status: sotopia.StatusDone, Termination: b.Env.Reason(), Turns: b.Turns,
+	}
+	if ep.Turns == nil {
+		ep.Turns = []sotopia.TurnRecord{}
+	}
+	if b.Usage.Calls > 0 {
+		u := b.Usage
+		ep.Usage = &u
+	}
+	ep.Rewards = make([]sotopia.SeatReward, sotopia.Seats)
+	if final != nil {
+		ep.Reasoning, ep.RewardsPrompt = final.Reasoning, final.Prompt
+		for s := range sotopia.Seats {
+			ep.Rewards[s] = sotopia.NewSeatReward(final.Scores[s])
+		}
+	}
+	if failure != "" {
+		ep.Status, ep.Error = sotopia.StatusFailed, failure
+	}
+	return ep
+}
+
+// Seed derives a task's seed from the run seed, so it does not depend on scheduling order.
+func Seed(runSeed int64, taskPK string, attempt int) int64 {
+	h := sha256.Sum256(fmt.Appendf(nil, "seed|%d|%s|%d", runSeed, taskPK, attempt))
+	return int64(binary.LittleEndian.Uint64(h[:8]) >> 1)
+}
+
+// PK is a ULID-shaped id derived from the tag, run seed, task and attempt: deterministic, so
+// two runs with one seed write identical episodes, while other tags never collide in a shared store.
+func PK(tag string, runSeed int64, taskPK string, attempt int) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "pk|%s|%d|%s|%d", tag, runSeed, taskPK, attempt))
+	var id ulid.ULID
+	copy(id[:], h[:16])
+	id[0] &= 0x7f // keep the timestamp part within ULID's valid range
+	return id.String()
+}
