@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/also-project/also/llm"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/sim"
@@ -47,10 +48,15 @@ type Run struct {
 	Prices            string  `toml:"prices" json:"prices,omitempty"`
 	// LLM transport: requests in flight per endpoint (0 = the provider default: 32 hosted, 8
 	// custom), the per-attempt timeout, attempts per call and the base of the retry backoff.
-	LLMConcurrency int      `toml:"llm_concurrency" json:"llm_concurrency"`
-	LLMTimeout     Duration `toml:"llm_timeout" json:"llm_timeout"`
-	LLMAttempts    int      `toml:"llm_attempts" json:"llm_attempts"`
-	LLMRetryDelay  Duration `toml:"llm_retry_delay" json:"llm_retry_delay"`
+	LLMConcurrency int `toml:"llm_concurrency" json:"llm_concurrency"`
+	// LLMRPM and LLMTPM cap requests and tokens per minute for every provider (0 = unlimited);
+	// LLMLimits sets them per provider ([llm_limits.openrouter] ...), overriding the flags.
+	LLMRPM        float64               `toml:"llm_rpm" json:"llm_rpm,omitempty"`
+	LLMTPM        float64               `toml:"llm_tpm" json:"llm_tpm,omitempty"`
+	LLMLimits     map[string]llm.Limits `toml:"llm_limits" json:"llm_limits,omitempty"`
+	LLMTimeout    Duration              `toml:"llm_timeout" json:"llm_timeout"`
+	LLMAttempts   int                   `toml:"llm_attempts" json:"llm_attempts"`
+	LLMRetryDelay Duration              `toml:"llm_retry_delay" json:"llm_retry_delay"`
 
 	// Sim is the simulated world (used when every model is "sim"); TOML table [sim].
 	Sim sim.Config `toml:"sim" json:"sim"`
@@ -160,6 +166,10 @@ func (r Run) Validate() error {
 		return bad("llm_cache", r.LLMCache, "must be off, record, replay or auto")
 	case r.BudgetUSD < 0:
 		return bad("budget_usd", r.BudgetUSD, "must be >= 0 (0 = no budget)")
+	case r.LLMRPM < 0:
+		return bad("llm_rpm", r.LLMRPM, "must be >= 0 (0 = unlimited)")
+	case r.LLMTPM < 0:
+		return bad("llm_tpm", r.LLMTPM, "must be >= 0 (0 = unlimited)")
 	case r.LLMConcurrency < 0:
 		return bad("llm_concurrency", r.LLMConcurrency, "must be >= 0 (0 = the provider default)")
 	case r.LLMTimeout <= 0:
@@ -172,6 +182,14 @@ func (r Run) Validate() error {
 		return bad("model", `""`, "must name a model (sim for the simulated world)")
 	case r.Resume && r.Tag == "":
 		return fmt.Errorf("resume needs an explicit tag (--tag): it skips tasks already stored under that tag")
+	}
+	for name, l := range r.LLMLimits {
+		if name != string(llm.ProviderOpenRouter) && name != string(llm.ProviderOpenAI) && name != string(llm.ProviderCustom) {
+			return fmt.Errorf("llm_limits.%s: unknown provider (want openrouter, openai or custom)", name)
+		}
+		if err := l.Validate(); err != nil {
+			return fmt.Errorf("llm_limits.%s: %w", name, err)
+		}
 	}
 	if err := r.Sim.Validate(); err != nil {
 		return fmt.Errorf("sim: %w", err)

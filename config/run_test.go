@@ -76,3 +76,22 @@ func TestSeatModelsAndSim(t *testing.T) {
 		t.Fatal("bad optimize accepted")
 	}
 }
+
+func TestLLMLimitsPerProvider(t *testing.T) {
+	r, err := LoadRun(writeFile(t, "llm_rpm = 60.0\n[llm_limits.openrouter]\nmax_concurrent = 16\nrequests_per_minute = 120.0\ntokens_per_minute = 200000.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := r.LLMLimits["openrouter"]
+	if r.LLMRPM != 60 || l.MaxConcurrent != 16 || l.RequestsPerMinute != 120 || l.TokensPerMinute != 200000 {
+		t.Fatalf("limits %+v, rpm %v", l, r.LLMRPM)
+	}
+	_, err = LoadRun(writeFile(t, "[llm_limits.anthropic]\nmax_concurrent = 1\n"))
+	if err == nil || !strings.Contains(err.Error(), "llm_limits.anthropic: unknown provider") {
+		t.Fatalf("unknown provider: %v", err)
+	}
+	_, err = LoadRun(writeFile(t, "llm_tpm = -1.0\n"))
+	if err == nil || !strings.Contains(err.Error(), ":1: llm_tpm") {
+		t.Fatalf("negative tpm: %v", err)
+	}
+}

@@ -182,11 +182,17 @@ func newRouter(cfg config.Run, o LLMOptions, logw io.Writer) (*llm.Router, error
 	rc.Retry.BaseDelay = time.Duration(cfg.LLMRetryDelay)
 	// The backoff cap keeps the default ratio (1 s base, 30 s cap).
 	rc.Retry.MaxDelay = 30 * rc.Retry.BaseDelay
-	if cfg.LLMConcurrency > 0 {
-		rc.Limits = map[llm.Provider]llm.Limits{}
-		for _, p := range []llm.Provider{llm.ProviderOpenRouter, llm.ProviderOpenAI, llm.ProviderCustom} {
-			rc.Limits[p] = llm.Limits{MaxConcurrent: cfg.LLMConcurrency}
+	rc.Limits = map[llm.Provider]llm.Limits{}
+	for _, p := range []llm.Provider{llm.ProviderOpenRouter, llm.ProviderOpenAI, llm.ProviderCustom} {
+		l := llm.DefaultLimits(p)
+		if cfg.LLMConcurrency > 0 {
+			l.MaxConcurrent = cfg.LLMConcurrency
 		}
+		l.RequestsPerMinute, l.TokensPerMinute = cfg.LLMRPM, cfg.LLMTPM
+		if own, ok := cfg.LLMLimits[string(p)]; ok {
+			l = own
+		}
+		rc.Limits[p] = l
 	}
 	if cfg.Prices != "" {
 		if rc.Prices, err = llm.LoadPrices(cfg.Prices); err != nil {

@@ -94,6 +94,8 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.Float64Var(&r.BudgetUSD, "budget-usd", r.BudgetUSD, "stop starting episodes once this much is spent (0 = no limit)")
 	fs.StringVar(&r.Prices, "prices", r.Prices, "TOML price table overriding the built-in one")
 	fs.IntVar(&r.LLMConcurrency, "llm-concurrency", r.LLMConcurrency, "LLM requests in flight per endpoint (0 = default: 32 hosted, 8 custom); raise it with --batch-size")
+	fs.Float64Var(&r.LLMRPM, "llm-rpm", r.LLMRPM, "requests per minute per provider (0 = unlimited; [llm_limits.<provider>] in a run file sets them one by one)")
+	fs.Float64Var(&r.LLMTPM, "llm-tpm", r.LLMTPM, "tokens per minute per provider (0 = unlimited)")
 	fs.Var((*durationFlag)(&r.LLMTimeout), "llm-timeout", "give up on one LLM attempt after this long (it is retried)")
 	fs.IntVar(&r.LLMAttempts, "llm-attempts", r.LLMAttempts, "attempts per LLM call (429, 5xx, timeouts and broken replies are retried)")
 	fs.Var((*durationFlag)(&r.LLMRetryDelay), "llm-retry-delay", "base of the jittered exponential retry backoff (a server's Retry-After wins)")
