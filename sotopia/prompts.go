@@ -1,6 +1,7 @@
 package sotopia
 
 import (
+	"github.com/also-project/also/sotopia/pyjson"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,7 +155,7 @@ func writePyJSON(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writePyString(b, f.Key)
+			b.WriteString(pyjson.String(f.Key))
 			b.WriteString(": ")
 			writePyJSON(b, f.Value)
 		}
@@ -169,53 +170,10 @@ func writePyJSON(b *strings.Builder, v any) {
 		}
 		b.WriteByte(']')
 	case string:
-		writePyString(b, v)
+		b.WriteString(pyjson.String(v))
 	case int:
 		b.WriteString(strconv.Itoa(v))
 	default:
 		panic("pyJSON: unsupported value") // only reachable by a programming error in this file
 	}
-}
-
-func writePyString(b *strings.Builder, s string) {
-	const hex = "0123456789abcdef"
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || r > 0x7e:
-			for _, u := range utf16Units(r) {
-				b.WriteString(`\u`)
-				for shift := 12; shift >= 0; shift -= 4 {
-					b.WriteByte(hex[(u>>shift)&0xf])
-				}
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-}
-
-// utf16Units splits a rune into UTF-16 code units (a surrogate pair above the BMP), as
-// ensure_ascii escapes it.
-func utf16Units(r rune) []rune {
-	if r < 0x10000 {
-		return []rune{r}
-	}
-	r -= 0x10000
-	return []rune{0xD800 + (r>>10)&0x3ff, 0xDC00 + r&0x3ff}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"fmt"
+	"github.com/also-project/also/sotopia/pyjson"
 	"io"
 	"strings"
 
@@ -33,29 +34,29 @@ func exportLine(ep *sotopia.EpisodeLog, ds *sotopia.Dataset) string {
 	for i, turn := range ep.Messages {
 		msgs := make([]string, len(turn))
 		for j, m := range turn {
-			msgs[j] = pyStrings([]string{m.Sender, m.Receiver, m.Text})
+			msgs[j] = pyjson.Strings([]string{m.Sender, m.Receiver, m.Text})
 		}
-		turns[i] = pyList(msgs)
+		turns[i] = pyjson.List(msgs)
 	}
 	raw := make([]string, len(ep.Rewards))
 	dicts := make([]string, len(ep.Rewards))
 	for i, r := range ep.Rewards {
 		if !r.Valid {
-			raw[i], dicts[i] = pyFloat(r.Overall), "{}"
+			raw[i], dicts[i] = pyjson.Float(r.Overall), "{}"
 			continue
 		}
 		dicts[i] = pyScores(r.Scores)
-		raw[i] = pyList([]string{pyFloat(r.Overall), dicts[i]})
+		raw[i] = pyjson.List([]string{pyjson.Float(r.Overall), dicts[i]})
 	}
-	ms := []pyMember{
-		{"episode_id", pyString(ep.PK)},
-		{"environment_id", pyString(ep.Environment)},
-		{"agent_ids", pyStrings(ep.Agents)},
-		{"experiment_tag", pyString(ep.Tag)},
-		{"experiment_model_name_pairs", pyStrings(ep.Models)},
-		{"raw_messages", pyList(turns)},
-		{"raw_rewards", pyList(raw)},
-		{"raw_rewards_prompt", pyString(ep.RewardsPrompt)},
+	ms := []pyjson.Member{
+		pyjson.M("episode_id", pyjson.String(ep.PK)),
+		pyjson.M("environment_id", pyjson.String(ep.Environment)),
+		pyjson.M("agent_ids", pyjson.Strings(ep.Agents)),
+		pyjson.M("experiment_tag", pyjson.String(ep.Tag)),
+		pyjson.M("experiment_model_name_pairs", pyjson.Strings(ep.Models)),
+		pyjson.M("raw_messages", pyjson.List(turns)),
+		pyjson.M("raw_rewards", pyjson.List(raw)),
+		pyjson.M("raw_rewards_prompt", pyjson.String(ep.RewardsPrompt)),
 	}
 	var env *sotopia.EnvironmentProfile
 	var agents []*sotopia.AgentProfile
@@ -69,45 +70,45 @@ func exportLine(ep *sotopia.EpisodeLog, ds *sotopia.Dataset) string {
 	}
 	codename := ep.Codename
 	if env != nil {
-		ms = append(ms, pyMember{"scenario", pyString(env.Scenario)})
+		ms = append(ms, pyjson.M("scenario", pyjson.String(env.Scenario)))
 		codename = env.Codename
 	}
 	if codename != "" {
-		ms = append(ms, pyMember{"codename", pyString(codename)})
+		ms = append(ms, pyjson.M("codename", pyjson.String(codename)))
 	}
 	if env != nil && len(agents) == len(ep.Agents) && len(env.AgentGoals) >= len(agents) {
-		var bg, goals []pyMember
+		var bg, goals []pyjson.Member
 		for i, a := range agents {
 			name := a.FirstName + " " + a.LastName
-			bg = setMember(bg, name, pyString(exportBio(a)))
-			goals = setMember(goals, name, pyString(env.AgentGoals[i]))
+			bg = setMember(bg, name, pyjson.String(exportBio(a)))
+			goals = setMember(goals, name, pyjson.String(env.AgentGoals[i]))
 		}
-		ms = append(ms, pyMember{"agents_background", pyObject(bg...)}, pyMember{"social_goals", pyObject(goals...)})
+		ms = append(ms, pyjson.M("agents_background", pyjson.Object(bg...)), pyjson.M("social_goals", pyjson.Object(goals...)))
 	}
 	ms = append(ms,
-		pyMember{"social_interactions", pyString(socialInteractions(ep))},
-		pyMember{"reasoning", pyString(ep.Reasoning)},
-		pyMember{"rewards", pyList(dicts)})
-	return pyObject(ms...)
+		pyjson.M("social_interactions", pyjson.String(socialInteractions(ep))),
+		pyjson.M("reasoning", pyjson.String(ep.Reasoning)),
+		pyjson.M("rewards", pyjson.List(dicts)))
+	return pyjson.Object(ms...)
 }
 
 // setMember is Python's d[k] = v: a repeated key keeps its place and takes the new value.
-func setMember(ms []pyMember, k, v string) []pyMember {
+func setMember(ms []pyjson.Member, k, v string) []pyjson.Member {
 	for i := range ms {
-		if ms[i].key == k {
-			ms[i].value = v
+		if ms[i].Key == k {
+			ms[i].Value = v
 			return ms
 		}
 	}
-	return append(ms, pyMember{k, v})
+	return append(ms, pyjson.M(k, v))
 }
 
 func pyScores(s sotopia.Scores) string {
-	ms := make([]pyMember, 0, sotopia.NumDimensions+1)
+	ms := make([]pyjson.Member, 0, sotopia.NumDimensions+1)
 	for i, d := range sotopia.Dimensions {
-		ms = append(ms, pyMember{d.Key, pyFloat(s[i])})
+		ms = append(ms, pyjson.M(d.Key, pyjson.Float(s[i])))
 	}
-	return pyObject(append(ms, pyMember{"overall_score", pyFloat(s.Overall())})...)
+	return pyjson.Object(append(ms, pyjson.M("overall_score", pyjson.Float(s.Overall())))...)
 }
 
 // exportBio is the background sentence of Sotopia's serializer (database/serialization.py), which

@@ -1,4 +1,4 @@
-package store
+package pyjson
 
 import (
 	"math"
@@ -13,22 +13,22 @@ func TestPyFloat(t *testing.T) {
 		0.1: "0.1", 36.0 / 7: "5.142857142857143", -3: "-3.0", 9999999999999998.0: "9999999999999998.0",
 		math.Inf(1): "Infinity", math.Inf(-1): "-Infinity",
 	} {
-		if got := pyFloat(f); got != want {
-			t.Errorf("pyFloat(%v) = %s, want %s", f, got, want)
+		if got := Float(f); got != want {
+			t.Errorf("Float(%v) = %s, want %s", f, got, want)
 		}
 	}
-	if got := pyFloat(math.NaN()); got != "NaN" {
-		t.Errorf("pyFloat(NaN) = %s", got)
+	if got := Float(math.NaN()); got != "NaN" {
+		t.Errorf("Float(NaN) = %s", got)
 	}
 }
 
 func TestPyString(t *testing.T) {
 	in := "a\"b\\c\n\x01\x7f é 😀 \u2019"
 	want := `"a\"b\\c\n\u0001\u007f \u00e9 \ud83d\ude00 \u2019"`
-	if got := pyString(in); got != want {
-		t.Errorf("pyString = %s, want %s", got, want)
+	if got := String(in); got != want {
+		t.Errorf("String = %s, want %s", got, want)
 	}
-	if got := pyObject(pyMember{"k", pyStrings([]string{"x", "y"})}, pyMember{"n", pyList(nil)}); got != `{"k": ["x", "y"], "n": []}` {
-		t.Errorf("pyObject = %s", got)
+	if got := Object(Member{"k", Strings([]string{"x", "y"})}, Member{"n", List(nil)}); got != `{"k": ["x", "y"], "n": []}` {
+		t.Errorf("Object = %s", got)
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package pyjson
 
 import (
 	"bytes"
@@ -8,41 +8,47 @@ import (
 	"unicode/utf8"
 )
 
-// The py* functions render JSON byte for byte as Python's json.dumps does with its defaults
+// Package pyjson renders JSON byte for byte as Python's json.dumps does with its defaults: Sotopia's
+// exports and the schemas inside its prompts were written that way.
+//
+// The functions render JSON byte for byte as Python's json.dumps does with its defaults
 // (", " and ": " separators, ensure_ascii, float repr), which is how Sotopia writes its JSONL
 // exports. Objects keep the order the caller gives, as Python keeps dict order.
 
-// pyMember is one object member: a key and its already rendered value.
-type pyMember struct{ key, value string }
+// Member is one object member: a key and its already rendered value.
+type Member struct{ Key, Value string }
 
-func pyObject(members ...pyMember) string {
+// M is a member: a key and its already rendered value.
+func M(key, value string) Member { return Member{Key: key, Value: value} }
+
+func Object(members ...Member) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, m := range members {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(pyString(m.key))
+		b.WriteString(String(m.Key))
 		b.WriteString(": ")
-		b.WriteString(m.value)
+		b.WriteString(m.Value)
 	}
 	b.WriteByte('}')
 	return b.String()
 }
 
-func pyList(items []string) string { return "[" + strings.Join(items, ", ") + "]" }
+func List(items []string) string { return "[" + strings.Join(items, ", ") + "]" }
 
-func pyStrings(ss []string) string {
+func Strings(ss []string) string {
 	items := make([]string, len(ss))
 	for i, s := range ss {
-		items[i] = pyString(s)
+		items[i] = String(s)
 	}
-	return pyList(items)
+	return List(items)
 }
 
 const hexDigits = "0123456789abcdef"
 
-func pyString(s string) string {
+func String(s string) string {
 	var b bytes.Buffer
 	u := func(r rune) {
 		b.WriteString(`\u`)
@@ -83,9 +89,9 @@ func pyString(s string) string {
 	return b.String()
 }
 
-// pyFloat is Python's repr of a float: the shortest round-tripping digits, in fixed notation
+// Float is Python's repr of a float: the shortest round-tripping digits, in fixed notation
 // with at least one decimal when the exponent is in [-4, 16), else d.ddde+XX.
-func pyFloat(f float64) string {
+func Float(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
