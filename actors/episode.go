@@ -230,6 +230,7 @@ func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
 	}
 	e.obs = obs
 	e.book.RecordStep(m.Seat, m.Action)
+	e.book.Turns[len(e.book.Turns)-1].ActionNote = m.Note
 	req := sotopia.JudgeRequest{Turn: e.book.Env.Turn(), History: e.book.Env.JudgeHistory()}
 	switch {
 	case done:

@@ -35,6 +35,8 @@ func (a *agentActor) Receive(c actor.Context) {
 		reply := &messages.Action{Seat: a.seat, Turn: m.Turn, Action: act}
 		if err != nil {
 			reply.Error = err.Error()
+		} else if n, ok := a.agent.(sotopia.ActionNoter); ok {
+			reply.Note = n.ActionNote(m.Observation.Turn)
 		}
 		c.Respond(reply)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -264,6 +265,39 @@ func TestFailedTurnJudgementIsRecordedNotZero(t *testing.T) {
 			if tr.Turn < len(ep.Turns) && failed != (tr.Seats[0].Reward == nil) {
 				t.Errorf("turn %d: reward %v with judge error %q", tr.Turn, tr.Seats[0].Reward, tr.JudgeError)
 			}
+		}
+	}
+}
+
+// notingWorld gives seat 1 an agent that reports a note on every turn it acts.
+type notingWorld struct{ sotopia.World }
+
+func (n notingWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
+	w, err := n.World.NewEpisode(ctx, spec)
+	if err == nil {
+		w.Agents[1] = notingAgent{w.Agents[1]}
+	}
+	return w, err
+}
+
+type notingAgent struct{ sotopia.Agent }
+
+func (notingAgent) ActionNote(turn int) string { return fmt.Sprintf("parse: no JSON on turn %d", turn) }
+
+// What an agent says about its own action (unusable output turned into none) reaches the log.
+func TestAgentActionNotesAreRecorded(t *testing.T) {
+	spec, sink := testSpec(t, 1, "random")
+	spec.World = notingWorld{spec.World}
+	if _, err := Run(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range sink.eps[0].Turns {
+		want := ""
+		if tr.Seat == 1 {
+			want = fmt.Sprintf("parse: no JSON on turn %d", tr.Turn-1)
+		}
+		if tr.ActionNote != want {
+			t.Fatalf("turn %d seat %d: note %q, want %q", tr.Turn, tr.Seat, tr.ActionNote, want)
 		}
 	}
 }

@@ -48,7 +48,9 @@ type Action struct {
 	Seat   int
 	Turn   int
 	Action sotopia.AgentAction
-	Error  string
+	// Note says why the action is not what the agent's model answered (sotopia.ActionNoter).
+	Note  string
+	Error string
 }
 
 // SetStrategy injects a selected arm into a seat's own background.

@@ -67,6 +67,9 @@ type TurnRecord struct {
 	Seat        int         `json:"seat"`
 	Action      AgentAction `json:"action"`
 	ContextHash string      `json:"context_hash,omitempty"`
+	// ActionNote says why the action is not what the agent's model answered (e.g. unparsable
+	// output turned into none), when the agent reports it (sotopia.ActionNoter).
+	ActionNote string `json:"action_note,omitempty"`
 	// JudgeError says why this turn has no reward (the judge failed after its retries).
 	JudgeError string     `json:"judge_error,omitempty"`
 	Seats      []SeatTurn `json:"seats"`

@@ -57,6 +57,13 @@ type Agent interface {
 	SetStrategy(arm ArmChoice)
 }
 
+// ActionNoter is implemented by agents that can turn an unusable model output into an action
+// (the live agent answers `none` after a failed fix-up call): ActionNote says what happened on a
+// turn, "" if nothing, so the episode log shows why an action is not what the model said.
+type ActionNoter interface {
+	ActionNote(turn int) string
+}
+
 // JudgeRequest is what a judge sees: the environment-view history (both backgrounds, goals and
 // secrets, then the turns) and the step number.
 type JudgeRequest struct {

@@ -70,6 +70,19 @@ func (a *Agent) Errors() []ActError {
 	return append([]ActError(nil), a.errs...)
 }
 
+// ActionNote implements sotopia.ActionNoter: the unusable outputs of a turn, one per stage.
+func (a *Agent) ActionNote(turn int) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var notes []string
+	for _, e := range a.errs {
+		if e.Turn == turn && e.Stage != "observe" {
+			notes = append(notes, e.Stage+": "+e.Err)
+		}
+	}
+	return strings.Join(notes, "; ")
+}
+
 // History is what the agent's next prompt carries as {history}: its turn-0 context, re-rendered
 // with the current strategy, then the later observations' texts.
 func (a *Agent) History() string {

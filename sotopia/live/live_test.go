@@ -145,6 +145,12 @@ func TestFixUpPath(t *testing.T) {
 	if len(errs) != 2 || errs[0].Stage != "parse" || errs[1].Stage != "reformat" || !strings.Contains(errs[0].Err, "dance") {
 		t.Errorf("errors %+v", errs)
 	}
+	if note := agent1.ActionNote(obs[1].Turn); !strings.HasPrefix(note, "parse: ") || !strings.Contains(note, "; reformat: ") {
+		t.Errorf("action note %q", note)
+	}
+	if note := agent1.ActionNote(obs[1].Turn + 1); note != "" {
+		t.Errorf("note for a turn without trouble: %q", note)
+	}
 	avail := []sotopia.ActionType{sotopia.ActionNone, sotopia.ActionSpeak}
 	if _, err := parseAllowed(`{"action_type": "leave", "argument": ""}`, avail); err == nil {
 		t.Error("leave accepted when only none and speak are available")
