@@ -36,11 +36,13 @@ type Agent struct {
 	maxTokens   int
 	seed        int64
 
-	mu       sync.Mutex
-	inbox    []sotopia.Observation
-	armText  string
-	answered map[int]sotopia.AgentAction
-	errs     []ActError
+	mu      sync.Mutex
+	inbox   []sotopia.Observation
+	armText string
+	// context caches the turn-0 context rendered for contextArm (rendering parses the bios).
+	context, contextArm string
+	answered            map[int]sotopia.AgentAction
+	errs                []ActError
 }
 
 // Observe implements sotopia.Agent: the observation joins the inbox (once, even if redelivered).
@@ -196,7 +198,10 @@ func (a *Agent) receiveLocked(obs sotopia.Observation) {
 // historyLocked joins the inbox texts; the turn-0 context is re-rendered with the strategy
 // (Setup.ContextFor), and added first if the context observation never arrived.
 func (a *Agent) historyLocked() string {
-	ctx := a.setup.ContextFor(a.seat, a.armText)
+	if a.context == "" || a.contextArm != a.armText {
+		a.context, a.contextArm = a.setup.ContextFor(a.seat, a.armText), a.armText
+	}
+	ctx := a.context
 	parts := make([]string, 0, len(a.inbox)+1)
 	sawContext := false
 	for _, o := range a.inbox {
