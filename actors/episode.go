@@ -229,8 +229,7 @@ func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
 		return
 	}
 	e.obs = obs
-	e.book.RecordStep(m.Seat, m.Action)
-	e.book.Turns[len(e.book.Turns)-1].ActionNote = m.Note
+	e.book.RecordStep(m.Seat, m.Action, m.Note)
 	req := sotopia.JudgeRequest{Turn: e.book.Env.Turn(), History: e.book.Env.JudgeHistory()}
 	switch {
 	case done:
@@ -250,7 +249,7 @@ func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
 	}
 	if m.Error != "" {
 		// No reward this turn: recorded, and the policies are not updated (never a silent zero).
-		e.book.Turns[len(e.book.Turns)-1].JudgeError = m.Error
+		e.book.NoteJudgeError(m.Error)
 	} else {
 		e.book.ApplyJudgement(m.Judgement)
 	}
@@ -284,15 +283,14 @@ func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice)
 		return
 	}
 	if m.Selected {
-		arms := e.book.Arms[m.Seat]
-		if m.Choice.Arm < 0 || m.Choice.Arm >= len(arms) {
-			e.fail(c, fmt.Sprintf("seat %d policy chose arm %d of %d", m.Seat, m.Choice.Arm, len(arms)))
+		arm, err := e.book.Choose(m.Seat, m.Choice)
+		if err != nil {
+			e.fail(c, err.Error())
 			return
 		}
-		e.book.Current[m.Seat] = m.Choice
 		// The strategy must be in place before the next turn starts: wait for its acknowledgement.
 		e.pending++
-		c.Request(e.agents[m.Seat], &messages.SetStrategy{Arm: arms[m.Choice.Arm]})
+		c.Request(e.agents[m.Seat], &messages.SetStrategy{Arm: arm})
 	}
 	if e.pending--; e.pending == 0 {
 		e.nextTurn(c)

@@ -92,9 +92,10 @@ func (b *Book) armID(seat int) string {
 	return ""
 }
 
-// RecordStep appends the record of one environment step with every seat's active arm.
-func (b *Book) RecordStep(seat int, a sotopia.AgentAction) {
-	rec := sotopia.TurnRecord{Turn: b.Env.Turn(), Seat: seat, Action: a}
+// RecordStep appends the record of one environment step with every seat's active arm and the
+// agent's note on its action, if any.
+func (b *Book) RecordStep(seat int, a sotopia.AgentAction, note string) {
+	rec := sotopia.TurnRecord{Turn: b.Env.Turn(), Seat: seat, Action: a, ActionNote: note}
 	for s := range sotopia.Seats {
 		rec.Seats = append(rec.Seats, sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm,
 			ArmID: b.armID(s), ArmProb: b.Current[s].Prob})
@@ -120,6 +121,20 @@ func (b *Book) ApplyJudgement(j sotopia.Judgement) {
 			st.Expected, st.Regret = &played, &regret
 		}
 	}
+}
+
+// NoteJudgeError records why the last step has no reward (the judge failed after its retries).
+func (b *Book) NoteJudgeError(err string) { b.Turns[len(b.Turns)-1].JudgeError = err }
+
+// Choose makes a policy's choice the seat's active arm and returns that arm, or an error when
+// the policy chose outside the pool.
+func (b *Book) Choose(seat int, c policy.Choice) (sotopia.ArmChoice, error) {
+	arms := b.Arms[seat]
+	if c.Arm < 0 || c.Arm >= len(arms) {
+		return sotopia.ArmChoice{}, fmt.Errorf("seat %d policy chose arm %d of %d", seat, c.Arm, len(arms))
+	}
+	b.Current[seat] = c
+	return arms[c.Arm], nil
 }
 
 // SetContextHash notes which dialogue embedding the policies saw for the last record.

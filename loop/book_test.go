@@ -59,7 +59,7 @@ func TestJudgementGivesRewardScoresAndRegret(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Current[0] = policy.Choice{Arm: 2, Prob: 0.25}
-	b.RecordStep(0, act)
+	b.RecordStep(0, act, "")
 	if b.Feedback(0, nil) != nil {
 		t.Fatal("feedback before any judgement")
 	}
@@ -90,5 +90,16 @@ func TestSeedsAndPKsAreStableAndDistinct(t *testing.T) {
 	a, b := PK("x", 1, "t", 0), PK("y", 1, "t", 0)
 	if a == b || a != PK("x", 1, "t", 0) || len(a) != 26 || math.Signbit(float64(Seed(1, "t", 0))) {
 		t.Fatalf("pks %s %s", a, b)
+	}
+}
+
+func TestChooseRejectsArmsOutsideThePool(t *testing.T) {
+	b := newTestBook(t, CreditAll, [2]bool{true, true})
+	arm, err := b.Choose(1, policy.Choice{Arm: 4, Prob: 0.2})
+	if err != nil || arm.Index != 4 || b.Current[1].Arm != 4 || b.Current[1].Prob != 0.2 {
+		t.Fatalf("choose: %+v %v %+v", arm, err, b.Current[1])
+	}
+	if _, err := b.Choose(0, policy.Choice{Arm: 13}); err == nil || b.Current[0].Arm != 0 {
+		t.Fatalf("arm 13 of 13 accepted: %v", err)
 	}
 }
