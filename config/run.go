@@ -25,6 +25,8 @@ type Run struct {
 	Credit          string   `toml:"credit" json:"credit"`
 	MaxTurns        int      `toml:"max_turns" json:"max_turns"`
 	Era             string   `toml:"era" json:"era"`
+	// JudgePrompt is the judges' prompts: also (the artifact's) or sotopia (Sotopia's stock).
+	JudgePrompt string `toml:"judge_prompt" json:"judge_prompt"`
 	StrategyVersion string   `toml:"strategy_version" json:"strategy_version"`
 	UseContext      bool     `toml:"context_embedding" json:"context_embedding"`
 	Seed            int64    `toml:"seed" json:"seed"`
@@ -72,7 +74,7 @@ type Run struct {
 func DefaultRun() Run {
 	return Run{
 		Subset: "hard_small", BatchSize: 14, MaxRetries: 2, Bandit: "also", Optimize: "both", Credit: "all",
-		MaxTurns: 20, Era: string(sotopia.EraBenchmark), StrategyVersion: sotopia.DefaultStrategyVersion,
+		MaxTurns: 20, Era: string(sotopia.EraALSO), JudgePrompt: string(sotopia.JudgePromptsALSO), StrategyVersion: sotopia.DefaultStrategyVersion,
 		UseContext: true, Seed: 1, StepTimeout: Duration(5 * time.Minute),
 		Model: "sim", Temperature: 0.7, MaxTokens: 4096, LLMCache: "off", CacheDir: ".also/llm-cache",
 		LLMTimeout: Duration(120 * time.Second), LLMAttempts: 5, LLMRetryDelay: Duration(time.Second),
@@ -152,8 +154,10 @@ func (r Run) Validate() error {
 		return bad("max_retries", r.MaxRetries, "must be >= 0")
 	case r.MaxTurns < 1:
 		return bad("max_turns", r.MaxTurns, "must be at least 1")
-	case r.Era != string(sotopia.EraBenchmark) && r.Era != string(sotopia.Era2023):
-		return bad("era", r.Era, "must be benchmark or 2023")
+	case r.Era != string(sotopia.EraALSO) && r.Era != string(sotopia.EraBenchmark) && r.Era != string(sotopia.Era2023):
+		return bad("era", r.Era, "must be also, benchmark or 2023")
+	case r.JudgePrompt != string(sotopia.JudgePromptsALSO) && r.JudgePrompt != string(sotopia.JudgePromptsSotopia):
+		return bad("judge_prompt", r.JudgePrompt, "must be also or sotopia")
 	case r.Credit != "all" && r.Credit != "own-turn":
 		return bad("credit", r.Credit, "must be all or own-turn")
 	case r.StepTimeout <= 0:

@@ -79,6 +79,7 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	lc.P1Model, lc.P2Model = models.seats[0], models.seats[1]
 	lc.RewardEvalModel, lc.TerminalEvalModel, lc.EmbeddingModel = models.rewardJudge, models.finalJudge, models.embedder
 	lc.Temperature, lc.MaxTokens = cfg.Temperature, cfg.MaxTokens
+	lc.JudgePrompts = sotopia.JudgePrompts(cfg.JudgePrompt)
 	lc.Router, lc.Meter = router, llm.NewMeter(budget)
 	w, err := live.New(lc)
 	if err != nil {

@@ -34,8 +34,8 @@ func (s *Setup) Validate() error {
 		return fmt.Errorf("setup: environment %s has unknown relationship %d", s.Env.PK, int(s.Env.Relationship))
 	case s.MaxTurns < 1:
 		return fmt.Errorf("setup: MaxTurns %d, want >= 1", s.MaxTurns)
-	case s.Era != "" && s.Era != EraBenchmark && s.Era != Era2023:
-		return fmt.Errorf("setup: unknown era %q (want %q or %q)", s.Era, EraBenchmark, Era2023)
+	case s.Era != "" && s.Era != EraALSO && s.Era != EraBenchmark && s.Era != Era2023:
+		return fmt.Errorf("setup: unknown era %q (want %q, %q or %q)", s.Era, EraALSO, EraBenchmark, Era2023)
 	}
 	for i, a := range s.Agents {
 		if a == nil {

@@ -72,9 +72,13 @@ func ActionPrompt(agentName, history string, turn int, actions []ActionType) str
 	return ActionPromptFor(EraBenchmark, agentName, history, turn, actions)
 }
 
-// ActionPromptFor is ActionPrompt in a given era's wording: Era2023 reproduces the prompts of the
-// released 2023 episodes; any other era gets the benchmark-era wording.
+// ActionPromptFor is ActionPrompt in a given era's wording: EraALSO is the ALSO artifact's
+// template (also_prompts.go), Era2023 reproduces the prompts of the released 2023 episodes; any
+// other era gets the benchmark-era wording.
 func ActionPromptFor(era Era, agentName, history string, turn int, actions []ActionType) string {
+	if era == EraALSO {
+		return alsoActionPrompt(agentName, history, turn, actions)
+	}
 	where := actionWhereBenchmark
 	if era == Era2023 {
 		where = actionWhere2023

@@ -6,7 +6,8 @@ import "context"
 type Era string
 
 const (
-	// EraBenchmark is the default: Sotopia from Mar 2024 (the `sotopia benchmark` CLI, Sotopia-pi/RL).
+	// EraBenchmark is Sotopia from Mar 2024 (the `sotopia benchmark` CLI, Sotopia-pi/RL), and what
+	// an empty Era means. EraALSO (the artifact's prompts over these rules) is `also run`'s default.
 	EraBenchmark Era = "benchmark"
 	// Era2023 reproduces the released 2023 (ICLR) episodes: both background lines always printed,
 	// a hidden bio printed empty, and the "> max turns" rule.

@@ -25,8 +25,8 @@ const maxRecordedOutput = 500
 
 // Agent is Sotopia's LLM agent (sotopia.md 2.5) for one seat: it keeps its observations and,
 // each time it acts, renders its history with the current strategy injected into its own copy
-// of its background only, sends ActionPrompt, parses the JSON action and, if that fails, makes
-// one fix-up call (ReformatPrompt) before falling back to `none`.
+// of its background only, sends the era's action prompt (ActionPromptFor), parses the JSON action
+// and, if that fails, makes one fix-up call (ReformatPromptFor) before falling back to `none`.
 type Agent struct {
 	seat        int
 	setup       *sotopia.Setup
@@ -135,8 +135,7 @@ func (a *Agent) decide(ctx context.Context, turn int, prompt string, actions []s
 		return act, nil
 	}
 	a.recordError(turn, "parse", perr, resp.Content)
-	// The fix-up only reformats, so it runs at temperature 0.
-	fix, err := a.reformat.Chat(ctx, a.request(sotopia.ReformatPrompt(resp.Content, sotopia.ActionFormatInstructions()), 0))
+	fix, err := a.reformat.Chat(ctx, a.fixUpRequest(resp.Content))
 	if err != nil {
 		return sotopia.AgentAction{}, fmt.Errorf("fix-up call: %w", err)
 	}
@@ -154,6 +153,23 @@ func (a *Agent) request(prompt string, temperature float64) llm.ChatRequest {
 		Temperature: llm.Float(temperature),
 		MaxTokens:   a.maxTokens,
 		Seed:        llm.Int64(a.seed),
+	}
+}
+
+// fixUpRequest is the one reformatting call for an unparsable answer. The artifact (era also)
+// sends the fence-stripped answer with response_format json_object and neither temperature nor
+// max_tokens; the Sotopia eras send the answer as it came at temperature 0, since it only
+// reformats.
+func (a *Agent) fixUpRequest(badOutput string) llm.ChatRequest {
+	era := a.setup.Era
+	if era != sotopia.EraALSO {
+		return a.request(sotopia.ReformatPromptFor(era, badOutput, sotopia.ActionFormatInstructionsFor(era)), 0)
+	}
+	prompt := sotopia.ReformatPromptFor(era, sotopia.CleanJSONResponse(badOutput), sotopia.ActionFormatInstructionsFor(era))
+	return llm.ChatRequest{
+		Messages:       []llm.Message{llm.User(prompt)},
+		ResponseFormat: &llm.ResponseFormat{Type: "json_object"},
+		Seed:           llm.Int64(a.seed),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/also-project/also/llm"
+	"github.com/also-project/also/sotopia"
 )
 
 // Name is the world's name (sotopia.World.Name).
@@ -34,6 +35,9 @@ type Config struct {
 	// before failing on unparsable or out-of-range output. Judges run at temperature 0.
 	JudgeMaxTokens int
 	JudgeAttempts  int
+	// JudgePrompts selects the judges' prompts: the ALSO artifact's (default) or Sotopia's stock
+	// one. The agents' prompts follow the episode's Setup.Era.
+	JudgePrompts sotopia.JudgePrompts
 
 	// Router resolves model names and carries the cache; required.
 	Router *llm.Router
@@ -51,7 +55,8 @@ const (
 )
 
 // DefaultConfig is the paper's setup: gpt-4o-mini agents at temperature 0.7 with 4096 tokens,
-// DeepSeek-V3.2 per-turn judge, GPT-4o terminal judge, Qwen3-Embedding-8B, 3 judge attempts.
+// DeepSeek-V3.2 per-turn judge, GPT-4o terminal judge (both at temperature 0 with 4096 tokens and
+// the artifact's prompts), Qwen3-Embedding-8B, 3 judge attempts.
 func DefaultConfig() Config {
 	return Config{
 		P1Model:           DefaultAgentModel,
@@ -63,6 +68,7 @@ func DefaultConfig() Config {
 		MaxTokens:         4096,
 		JudgeMaxTokens:    4096,
 		JudgeAttempts:     3,
+		JudgePrompts:      sotopia.JudgePromptsALSO,
 	}
 }
 
@@ -78,6 +84,9 @@ func (c Config) Validate() error {
 		if f.name == llm.SimModel {
 			return fmt.Errorf("live: %s is %q: the simulated world is sotopia/sim, not a live model", f.field, f.name)
 		}
+	}
+	if _, err := sotopia.ParseJudgePrompts(string(c.JudgePrompts)); err != nil {
+		return fmt.Errorf("live: JudgePrompts: %w", err)
 	}
 	switch {
 	case c.Router == nil:

@@ -10,35 +10,36 @@ import (
 	"github.com/also-project/also/sotopia"
 )
 
-// Judge is the Sotopia-Eval judge (sotopia.md 3.2): JudgePrompt over the environment-view
-// history at temperature 0, parsed by ParseEvaluation. An unparsable answer or an out-of-range
-// score is asked again, up to the configured attempts; then the call fails. It never returns
-// zero scores in place of a verdict. Scores are raw (Scores.Reward normalises).
+// Judge is the Sotopia-Eval judge (sotopia.md 3.2): the per-turn or terminal prompt of the
+// configured JudgePrompts over the environment-view history, one user message at temperature 0,
+// parsed by ParseEvaluation. An unparsable answer or an out-of-range score is asked again, up to
+// the configured attempts; then the call fails. It never returns zero scores in place of a
+// verdict. Scores are raw (Scores.Reward normalises).
 type Judge struct {
 	turn, episode llm.Model
+	prompts       sotopia.JudgePrompts
 	attempts      int
 	maxTokens     int
 	seed          int64
 }
 
-// JudgeTurn implements sotopia.Judge with the per-turn (reward) model.
+// JudgeTurn implements sotopia.Judge with the per-turn (reward) model and prompt.
 func (j *Judge) JudgeTurn(ctx context.Context, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
-	return j.judge(ctx, j.turn, "turn", req)
+	return j.judge(ctx, j.turn, "turn", sotopia.TurnJudgePrompt(j.prompts, req.History), req)
 }
 
-// JudgeEpisode implements sotopia.Judge with the terminal model.
+// JudgeEpisode implements sotopia.Judge with the terminal model and prompt.
 func (j *Judge) JudgeEpisode(ctx context.Context, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
-	return j.judge(ctx, j.episode, "episode", req)
+	return j.judge(ctx, j.episode, "episode", sotopia.EpisodeJudgePrompt(j.prompts, req.History), req)
 }
 
 // ErrJudgeOutput is wrapped by a judge failure caused by unusable answers (not by the API).
 var ErrJudgeOutput = errors.New("judge gave no usable evaluation")
 
-func (j *Judge) judge(ctx context.Context, model llm.Model, kind string, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
+func (j *Judge) judge(ctx context.Context, model llm.Model, kind, prompt string, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
 	if req.History == "" {
 		return sotopia.Judgement{}, fmt.Errorf("live judge (%s, turn %d): empty history", kind, req.Turn)
 	}
-	prompt := sotopia.JudgePrompt(req.History)
 	var lastErr error
 	for attempt := 1; attempt <= j.attempts; attempt++ {
 		r := llm.ChatRequest{

@@ -81,6 +81,7 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 		Judge: &Judge{
 			turn:      llm.Metered(w.rewardJudge, meter, llm.RoleJudge),
 			episode:   llm.Metered(w.final, meter, llm.RoleJudge),
+			prompts:   w.cfg.JudgePrompts,
 			attempts:  w.cfg.JudgeAttempts,
 			maxTokens: w.cfg.JudgeMaxTokens,
 			seed:      spec.Seed,
