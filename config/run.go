@@ -25,8 +25,7 @@ type Run struct {
 	Credit          string   `toml:"credit" json:"credit"`
 	MaxTurns        int      `toml:"max_turns" json:"max_turns"`
 	Era             string   `toml:"era" json:"era"`
-	// JudgePrompt is the judges' prompts: also (the artifact's) or sotopia (Sotopia's stock).
-	JudgePrompt string `toml:"judge_prompt" json:"judge_prompt"`
+	JudgePrompt     string   `toml:"judge_prompt" json:"judge_prompt"` // also (the artifact's) or sotopia (stock)
 	StrategyVersion string   `toml:"strategy_version" json:"strategy_version"`
 	UseContext      bool     `toml:"context_embedding" json:"context_embedding"`
 	Seed            int64    `toml:"seed" json:"seed"`
