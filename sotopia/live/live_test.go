@@ -184,7 +184,7 @@ func TestJudgeRetriesOnBadOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j.Scores != goodScores || !strings.Contains(j.Reasoning, "Agent 2 comments:") || !strings.HasPrefix(j.Prompt, history+",\n") {
+	if j.Scores != goodScores || !strings.Contains(j.Reasoning, "Agent 2 comments:") || !strings.HasPrefix(j.Prompt, history+"\nBased on previous interactions") {
 		t.Errorf("judgement %+v", j)
 	}
 	reqs := rig.srv.Requests()
