@@ -131,12 +131,22 @@ func ParseJudgePrompts(s string) (JudgePrompts, error) {
 	return "", fmt.Errorf("unknown judge prompt %q (want also or sotopia)", s)
 }
 
+// JudgeFormatInstructionsFor is the schema text the judges are shown: the raw
+// EvaluationForTwoAgents[SotopiaDimensions] schema for the artifact's prompts, LangChain's wrapped
+// EvaluationBySocialDimensions schema for Sotopia's.
+func JudgeFormatInstructionsFor(p JudgePrompts) string {
+	if p == JudgePromptsSotopia {
+		return JudgeFormatInstructions()
+	}
+	return alsoJudgeFormatInstructions
+}
+
 // TurnJudgePrompt is the per-turn judge's prompt for an environment-view history.
 func TurnJudgePrompt(p JudgePrompts, history string) string {
 	if p == JudgePromptsSotopia {
 		return JudgePrompt(history)
 	}
-	return replaceInOrder(alsoTurnJudgeTemplate, "history", history, "format_instructions", alsoJudgeFormatInstructions)
+	return replaceInOrder(alsoTurnJudgeTemplate, "history", history, "format_instructions", JudgeFormatInstructionsFor(p))
 }
 
 // EpisodeJudgePrompt is the terminal judge's prompt for an environment-view history.
@@ -144,5 +154,5 @@ func EpisodeJudgePrompt(p JudgePrompts, history string) string {
 	if p == JudgePromptsSotopia {
 		return JudgePrompt(history)
 	}
-	return replaceInOrder(alsoEpisodeJudgeTemplate, "history", history, "format_instructions", alsoJudgeFormatInstructions)
+	return replaceInOrder(alsoEpisodeJudgeTemplate, "history", history, "format_instructions", JudgeFormatInstructionsFor(p))
 }

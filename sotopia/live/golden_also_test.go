@@ -3,12 +3,14 @@ package live
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode"
 
+	"github.com/also-project/also/llm/llmtest"
 	"github.com/also-project/also/sotopia"
 )
 
@@ -292,5 +294,51 @@ func TestGoldenALSOJudgePromptsSotopiaOption(t *testing.T) {
 	if _, err := New(func() Config { c := DefaultConfig(); c.Router = rig.router; c.JudgePrompts = "stock"; return c }()); err == nil ||
 		!strings.Contains(err.Error(), "JudgePrompts") {
 		t.Errorf("unknown judge prompt accepted: %v", err)
+	}
+}
+
+// With the artifact's prompts an unparsable judge answer gets one fix-up call per attempt, as
+// agenerate does: format_bad_output.txt over the fence-stripped answer and the judge's schema,
+// on the judge's model, response_format json_object, no temperature or max_tokens.
+func TestALSOJudgeFixUpCall(t *testing.T) {
+	rig := newLiveRig(t, nil, nil)
+	ew, err := rig.world.NewEpisode(t.Context(), sotopia.EpisodeSpec{Setup: rig.setup, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	history := rig.setup.EnvironmentContext() + "\nTurn #1\n" + rig.setup.Agents[0].Name() + ` said: "hi"`
+	outOfRange := goodScores
+	outOfRange[1][sotopia.Goal] = 11
+	rig.srv.Enqueue(llmtest.Reply{Content: "```json\nI think both did fine.\n```"},
+		llmtest.Reply{Content: evaluationJSON(outOfRange)}, llmtest.Reply{Content: evaluationJSON(goodScores)})
+	j, err := ew.Judge.JudgeTurn(t.Context(), sotopia.JudgeRequest{Turn: 1, History: history})
+	if err != nil || j.Scores != goodScores {
+		t.Fatalf("judgement %v, %v", j.Scores, err)
+	}
+	reqs := rig.srv.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want answer, fix-up, second answer", len(reqs))
+	}
+	schema := alsoFile(t, "format_instructions_sotopia_dimensions.txt")
+	want := pyFormat(t, alsoFile(t, "format_bad_output.txt"), map[string]string{"ill_formed_output": "I think both did fine.", "format_instructions": schema})
+	fix := reqs[1]
+	sameText(t, "judge fix-up", fix.Prompt(), want)
+	if fix.Model != reqs[0].Model || fix.Temperature != nil || fix.MaxTokens != 0 || !strings.Contains(string(fix.ResponseFormat), `"json_object"`) {
+		t.Errorf("fix-up: model %s, temperature %v, max_tokens %d, response_format %s", fix.Model, fix.Temperature, fix.MaxTokens, fix.ResponseFormat)
+	}
+	if reqs[2].Prompt() != reqs[0].Prompt() || *reqs[2].Temperature != 0 {
+		t.Error("the second attempt is not the same judge request")
+	}
+
+	// Every attempt and its fix-up unusable: an error, never zero scores.
+	for range 3 {
+		rig.srv.Enqueue(llmtest.Reply{Content: "no"}, llmtest.Reply{Content: "{}"})
+	}
+	_, err = ew.Judge.JudgeEpisode(t.Context(), sotopia.JudgeRequest{Turn: 1, History: history})
+	if !errors.Is(err, ErrJudgeOutput) || !strings.Contains(err.Error(), "3 attempts") || !strings.Contains(err.Error(), "after the fix-up call") {
+		t.Errorf("got %v", err)
+	}
+	if n := len(rig.srv.Requests()); n != 3+6 {
+		t.Errorf("%d requests, want 6 more", n-3)
 	}
 }

@@ -12,8 +12,9 @@ import (
 
 // Judge is the Sotopia-Eval judge (sotopia.md 3.2): the per-turn or terminal prompt of the
 // configured JudgePrompts over the environment-view history, one user message at temperature 0,
-// parsed by ParseEvaluation. An unparsable answer or an out-of-range score is asked again, up to
-// the configured attempts; then the call fails. It never returns zero scores in place of a
+// parsed by ParseEvaluation. With the artifact's prompts an unparsable answer first gets one
+// fix-up call, as the artifact's agenerate does. An unusable answer or an out-of-range score is
+// asked again, up to the configured attempts; then the call fails. It never returns zero scores in place of a
 // verdict. Scores are raw (Scores.Reward normalises).
 type Judge struct {
 	turn, episode llm.Model
@@ -57,6 +58,9 @@ func (j *Judge) judge(ctx context.Context, model llm.Model, kind, prompt string,
 			return sotopia.Judgement{}, fmt.Errorf("live judge (%s, turn %d) %s: %w", kind, req.Turn, model.Name(), err)
 		}
 		ev, err := sotopia.ParseEvaluation(resp.Content)
+		if err != nil && j.prompts == sotopia.JudgePromptsALSO {
+			ev, err = j.fixUp(ctx, model, attempt, resp.Content, err)
+		}
 		if err == nil {
 			return sotopia.Judgement{Scores: ev.Scores, Reasoning: ev.Comments, Prompt: prompt}, nil
 		}
@@ -64,4 +68,26 @@ func (j *Judge) judge(ctx context.Context, model llm.Model, kind, prompt string,
 	}
 	return sotopia.Judgement{}, fmt.Errorf("live judge (%s, turn %d) %s: %w after %d attempts: %w",
 		kind, req.Turn, model.Name(), ErrJudgeOutput, j.attempts, lastErr)
+}
+
+// fixUp is the artifact's one format_bad_output call after an unparsable judge answer (agenerate
+// does it on every attempt): the fence-stripped answer and the judge's schema, on the judge's
+// model, with response_format json_object and no temperature or max_tokens. It returns the
+// parse error of the first answer if the fixed one does not parse either.
+func (j *Judge) fixUp(ctx context.Context, model llm.Model, attempt int, answer string, parseErr error) (sotopia.Evaluation, error) {
+	prompt := sotopia.ReformatPromptFor(sotopia.EraALSO, sotopia.CleanJSONResponse(answer), sotopia.JudgeFormatInstructionsFor(j.prompts))
+	resp, err := model.Chat(ctx, llm.ChatRequest{
+		Messages:       []llm.Message{llm.User(prompt)},
+		ResponseFormat: &llm.ResponseFormat{Type: "json_object"},
+		Seed:           llm.Int64(j.seed),
+		CacheTag:       "judge fix-up attempt " + strconv.Itoa(attempt),
+	})
+	if err != nil {
+		return sotopia.Evaluation{}, fmt.Errorf("%w; fix-up call: %w", parseErr, err)
+	}
+	ev, err := sotopia.ParseEvaluation(resp.Content)
+	if err != nil {
+		return sotopia.Evaluation{}, fmt.Errorf("%w; after the fix-up call: %w", parseErr, err)
+	}
+	return ev, nil
 }

@@ -173,7 +173,8 @@ func TestAgentAPIErrorFailsTheAct(t *testing.T) {
 }
 
 func TestJudgeRetriesOnBadOutput(t *testing.T) {
-	rig := newLiveRig(t, nil, nil)
+	// Sotopia's stock prompts: no fix-up call, the judge is simply asked again.
+	rig := newLiveRig(t, nil, func(c *Config) { c.JudgePrompts = sotopia.JudgePromptsSotopia })
 	ctx := context.Background()
 	ew, _ := rig.world.NewEpisode(ctx, sotopia.EpisodeSpec{Setup: rig.setup, Seed: 9})
 	history := rig.setup.EnvironmentContext() + "\nTurn #1\n" + rig.setup.Agents[0].Name() + ` said: "hi"`
@@ -184,7 +185,7 @@ func TestJudgeRetriesOnBadOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j.Scores != goodScores || !strings.Contains(j.Reasoning, "Agent 2 comments:") || !strings.HasPrefix(j.Prompt, history+"\nBased on previous interactions") {
+	if j.Scores != goodScores || !strings.Contains(j.Reasoning, "Agent 2 comments:") || !strings.HasPrefix(j.Prompt, history+",\n") {
 		t.Errorf("judgement %+v", j)
 	}
 	reqs := rig.srv.Requests()
