@@ -14,8 +14,8 @@ import (
 // configured JudgePrompts over the environment-view history, one user message at temperature 0,
 // parsed by ParseEvaluation. With the artifact's prompts an unparsable answer first gets one
 // fix-up call, as the artifact's agenerate does. An unusable answer or an out-of-range score is
-// asked again, up to the configured attempts; then the call fails. It never returns zero scores in place of a
-// verdict. Scores are raw (Scores.Reward normalises).
+// asked again, up to the configured attempts; then the call fails. It never returns zero scores
+// in place of a verdict. Scores are raw (Scores.Reward normalises).
 type Judge struct {
 	turn, episode llm.Model
 	prompts       sotopia.JudgePrompts
