@@ -113,11 +113,11 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.Float64Var(&p.Eta, "eta", p.Eta, "softmax temperature of ALSO; the default is the artifact's CLI default, no paper run's: its configs use 0.5 (adversarial_v3_hard.yml, Sotopia-Hard), 10 (its README's direct hard_small run) and 4 with --dynamic-eta (s24 ablation)")
 	fs.Float64Var(&p.Gamma, "gamma", p.Gamma, "EXP3 uniform mixing (0 = tuned to the horizon)")
 	fs.Float64Var(&p.Alpha, "alpha", p.Alpha, "LinUCB alpha / instinct and neural_ucb lambda")
-	fs.Float64Var(&p.Beta, "beta", p.Beta, "instinct and neural_ucb nu (the artifact's neural_ucb configs: 0.01)")
+	fs.Float64Var(&p.Beta, "beta", p.Beta, "instinct and neural_ucb nu (neural_ucb_no_ctx_v3.yml: 0.01; other artifact configs 0.05 to 1)")
 	fs.Float64Var(&p.Epsilon, "selection-epsilon", p.Epsilon, "epsilon of epsilon-greedy and ALSO's greedy selection")
 	fs.IntVar(&p.UpdateInterval, "update-interval", p.UpdateInterval, "also, instinct and neural_ucb retrain only after turns t with t % N == 0 and select with the last-trained network in between (the artifact's; paper runs: 1)")
 	fs.BoolVar(&p.AlternateOptimization, "alternate-optimization", p.AlternateOptimization, "optimize both only: both seats learn every turn, but only seat 1 (after odd turns) or seat 2 (after even turns) retrains and reselects (the artifact's; off in paper runs)")
-	fs.BoolVar(&p.UCBContext, "ucb-context-embedding", p.UCBContext, "instinct and neural_ucb append the dialogue embedding to the arm's (the artifact's neural_ucb with --context-embedding; its Instinct runs have none)")
+	fs.BoolVar(&p.UCBContext, "ucb-context-embedding", p.UCBContext, "instinct and neural_ucb append the dialogue embedding to the arm's (the artifact's neural_ucb with --context-embedding; its neural_ucb_no_ctx configs, inferred to be the paper's Instinct runs, have none)")
 	a := &p.ALSO
 	fs.IntVar(&a.Depth, "depth", a.Depth, "surrogate hidden layers")
 	fs.IntVar(&a.Hidden, "hidden", a.Hidden, "surrogate hidden width")
