@@ -468,6 +468,7 @@ func TestDialogueEmbeddedOnlyForPoliciesThatReadIt(t *testing.T) {
 		spec, sink := testSpec(t, 1, c.bandit)
 		spec.Policy.UCBContext = c.ucbCtx
 		spec.Policy.ALSO.Hidden, spec.Policy.ALSO.Epochs = 8, 5
+		spec.MaxTurns = 4 // instinct's network is the artifact's fixed 100 x 100 epochs: keep it short
 		w := &countingWorld{World: spec.World}
 		spec.World = w
 		if _, err := Run(context.Background(), spec); err != nil {
