@@ -86,7 +86,7 @@ func (p *policyActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *messages.InitPolicy:
 		rng := rand.New(rand.NewPCG(uint64(p.seed), uint64(p.seat)+1))
-		pol, err := policy.New(p.spec.Bandit, policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy, Pool: p.spec.Pool})
+		pol, err := p.spec.newPolicy(p.seat, policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy, Pool: p.spec.Pool})
 		p.policy = pol
 		c.Respond(&messages.PolicyReady{Seat: p.seat, Error: errText(err)})
 	case *messages.PolicyStep:
