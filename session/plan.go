@@ -193,14 +193,20 @@ func planEpisode(setup *sotopia.Setup, strategies []sotopia.Strategy, optimised 
 	utterance := strings.TrimSpace(strings.Repeat("word ", a.UtteranceTokens*4/5))
 	action := sotopia.AgentAction{ActionType: sotopia.ActionSpeak, Argument: utterance}
 	actionJSON := fmt.Sprintf(`{"action_type": "speak", "argument": %q}`, utterance)
-	var history [sotopia.Seats][]string
+	var context [sotopia.Seats]string
+	for seat := range sotopia.Seats {
+		context[seat] = setup.ContextFor(seat, "")
+	}
 	acted := [sotopia.Seats]int{}
+	// Templates are filled by plain substitution, so a prompt is as long as its template with an
+	// empty history plus the history: only the histories are built, not every prompt.
+	judgeBase := len(sotopia.JudgePrompt(""))
+	var histChars [sotopia.Seats]int
 	steps := 0
 	for !env.Done() {
 		seat := env.Acting()
-		hist := append([]string{setup.ContextFor(seat, "")}, history[seat]...)
-		prompt := sotopia.ActionPromptFor(setup.Era, setup.Agents[seat].Name(), strings.Join(hist, "\n"), env.Turn(), sotopia.AllActionTypes)
-		chars := len(prompt)
+		empty := sotopia.ActionPromptFor(setup.Era, setup.Agents[seat].Name(), "", env.Turn(), sotopia.AllActionTypes)
+		chars := len(empty) + len(context[seat]) + histChars[seat]
 		if optimised[seat] && acted[seat] > 0 {
 			chars += armExtra[seat]
 		}
@@ -212,9 +218,9 @@ func planEpisode(setup *sotopia.Setup, strategies []sotopia.Strategy, optimised 
 		}
 		steps++
 		for s := range sotopia.Seats {
-			history[s] = append(history[s], next[s].Text)
+			histChars[s] += len("\n") + len(next[s].Text) // joined to the history by "\n"
 		}
-		judgePrompt := int64(llm.EstimateTokens(len(sotopia.JudgePrompt(env.JudgeHistory()))))
+		judgePrompt := int64(llm.EstimateTokens(judgeBase + len(env.JudgeHistory())))
 		switch {
 		case done:
 			t.add(PlanTerminalJudge, m.finalJudge, 1, judgePrompt, int64(a.JudgeCompletionTokens))
