@@ -201,3 +201,33 @@ func TestPlanRejectsWhatARunWould(t *testing.T) {
 		}
 	}
 }
+
+// The plan measures prompts as template-with-empty-history plus history: that holds for the
+// real renderers on a real transcript.
+func TestPlanPromptLengthsAreAdditive(t *testing.T) {
+	ds := sotopia.MustEmbedded()
+	tasks, _ := ds.Subset("hard_small")
+	env, agents, _ := ds.Resolve(tasks[0])
+	setup := &sotopia.Setup{Task: tasks[0], Env: env, Agents: agents, MaxTurns: 4}
+	e, err := sotopia.NewEnv(setup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := e.Reset()
+	hist := obs[0].Text
+	for !e.Done() {
+		name := agents[0].Name()
+		full := sotopia.ActionPromptFor(setup.Era, name, hist, e.Turn(), sotopia.AllActionTypes)
+		if len(full) != len(sotopia.ActionPromptFor(setup.Era, name, "", e.Turn(), sotopia.AllActionTypes))+len(hist) {
+			t.Fatalf("turn %d: action prompt length is not additive", e.Turn())
+		}
+		if h := e.JudgeHistory(); len(sotopia.JudgePrompt(h)) != len(sotopia.JudgePrompt(""))+len(h) {
+			t.Fatalf("turn %d: judge prompt length is not additive", e.Turn())
+		}
+		next, _, _, err := e.Step(e.Acting(), sotopia.AgentAction{ActionType: sotopia.ActionSpeak, Argument: "hello {history} there"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist += "\n" + next[0].Text
+	}
+}
