@@ -20,6 +20,9 @@ const (
 	PlanOptimiser     = "optimiser"
 )
 
+// planNone is the model of a role that makes no call in this run.
+const planNone = "none"
+
 // PlanAssumptions are what a plan cannot know before the models answer. Token counts of the
 // prompts come from the real rendered prompts of each task; these fill in the dialogue itself.
 type PlanAssumptions struct {
@@ -131,6 +134,17 @@ func PlanRun(cfg config.Run, a PlanAssumptions) (*Plan, error) {
 	}
 
 	tally := newPlanTally()
+	// Every role has a row, in call order; one that is never called says so.
+	for seat := range sotopia.Seats {
+		tally.add(PlanAgent, models.seats[seat], 0, 0, 0)
+	}
+	turnJudge, embedder := models.rewardJudge, models.embedder
+	if !models.perTurn {
+		turnJudge, embedder = planNone, planNone
+	}
+	tally.add(PlanTurnJudge, turnJudge, 0, 0, 0)
+	tally.add(PlanTerminalJudge, models.finalJudge, 0, 0, 0)
+	tally.add(PlanEmbedder, embedder, 0, 0, 0)
 	for _, t := range tasks {
 		env, agents, err := ds.Resolve(t)
 		if err != nil {
@@ -147,7 +161,7 @@ func PlanRun(cfg config.Run, a PlanAssumptions) (*Plan, error) {
 		p.StepsPerEpisode = cfg.MaxTurns
 	}
 	// Bandits that call an LLM (OPRO, EvoPrompt, PromptBreeder) do not exist yet.
-	tally.add(PlanOptimiser, "none", 0, 0, 0)
+	tally.add(PlanOptimiser, planNone, 0, 0, 0)
 	if err := p.price(cfg, tally); err != nil {
 		return nil, err
 	}
@@ -278,7 +292,7 @@ func (p *Plan) price(cfg config.Run, t *planTally) error {
 	unpriced := map[string]bool{}
 	for i := range rows {
 		r := &rows[i]
-		if r.Model == llm.SimModel || r.Model == "none" {
+		if r.Model == llm.SimModel || r.Model == planNone {
 			r.Priced = true
 			continue
 		}

@@ -226,3 +226,26 @@ func providerString(p llm.ProviderPreferences) string {
 	b, _ := json.Marshal(p)
 	return string(b)
 }
+
+// --dry-run from flags alone: the plan's counts for 2 episodes of 20 steps without an
+// optimised seat (no per-turn judge, no embedder), and nothing written.
+func TestDryRunFromFlags(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	out, err := cliRun(t, "run", "--dry-run", "--model", ds, "--optimize", "none", "--max-episodes", "2", "--subset", "hard")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{`"optimize": "none"`, "episodes: 2 (subset hard, max_episodes 2)",
+		"agent           " + ds + "  40 ", "terminal judge  " + gpt + "           2 ", "per-turn judge  none                               0 "} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("a dry run wrote %v", entries)
+	}
+	if _, err := cliRun(t, "run", "--dry-run", "--model", "gpt-4o"); err == nil {
+		t.Fatal("a dry run accepted a model without a provider")
+	}
+}
