@@ -116,7 +116,9 @@ func (r Run) IsSim() bool {
 	return true
 }
 
-// DefaultTag names a run deterministically from its configuration.
+// DefaultTag names a run from its configuration: the method, seats, subset, model, opponent
+// (sim) and seed for people to read, then the first 8 hex digits of the configuration
+// fingerprint (Identity), so two configurations never derive the same tag.
 func (r Run) DefaultTag() string {
 	model := r.Model
 	// A custom model's endpoint is where it runs, not what it is: "custom/qwen@http://host/v1"
@@ -128,11 +130,15 @@ func (r Run) DefaultTag() string {
 		model = model[i+1:]
 	}
 	model = strings.NewReplacer(".", "", "-", "_", "@", "_", ":", "_").Replace(model)
+	fp := "nofp"
+	if id, err := r.Identity(); err == nil {
+		fp = id.Short()
+	}
 	if !r.IsSim() {
 		// The sim opponent profile plays no part in a live run.
-		return fmt.Sprintf("also_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Seed)
+		return fmt.Sprintf("also_%s_%s_%s_%s_s%d_%s", r.Bandit, r.Optimize, r.Subset, model, r.Seed, fp)
 	}
-	return fmt.Sprintf("also_%s_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Sim.Opponent, r.Seed)
+	return fmt.Sprintf("also_%s_%s_%s_%s_%s_s%d_%s", r.Bandit, r.Optimize, r.Subset, model, r.Sim.Opponent, r.Seed, fp)
 }
 
 // Validate checks every field and names the first one at fault.
