@@ -61,14 +61,14 @@ func testSpec(t *testing.T, n int, bandit string) (Spec, *memSink) {
 // faultyWorld wraps a world so that one task's seat-0 agent misbehaves.
 type faultyWorld struct {
 	sotopia.World
-	task     string
+	task     string         // "" = every task
 	attempts map[int64]bool // seeds of the attempts that misbehave; nil = all
 	mode     string         // "panic" or "hang"
 }
 
 func (f *faultyWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
 	w, err := f.World.NewEpisode(ctx, spec)
-	if err != nil || spec.Setup.Task.PK != f.task || (f.attempts != nil && !f.attempts[spec.Seed]) {
+	if err != nil || (f.task != "" && spec.Setup.Task.PK != f.task) || (f.attempts != nil && !f.attempts[spec.Seed]) {
 		return w, err
 	}
 	w.Agents[0] = &faultyAgent{Agent: w.Agents[0], mode: f.mode}
@@ -298,6 +298,36 @@ func TestAgentActionNotesAreRecorded(t *testing.T) {
 		}
 		if tr.ActionNote != want {
 			t.Fatalf("turn %d seat %d: note %q, want %q", tr.Turn, tr.Seat, tr.ActionNote, want)
+		}
+	}
+}
+
+// Issue 9.6: episodes cut by the run's cancellation (SIGINT/SIGTERM) are recorded as
+// interrupted, not failed, and are not retried.
+func TestCancelledRunRecordsInterruptedNotFailed(t *testing.T) {
+	spec, sink := testSpec(t, 3, "random")
+	spec.MaxRetries = 2
+	spec.World = &faultyWorld{World: spec.World, mode: "hang"}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(300*time.Millisecond, func() { cancel(errors.New("interrupt signal received")) })
+	res, err := Run(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.eps) != 3 || len(res.Attempts) != 3 {
+		t.Fatalf("%d recorded, %d attempts; want 3 and 3 (no retries of interrupted episodes)", len(sink.eps), len(res.Attempts))
+	}
+	for _, ep := range sink.eps {
+		if ep.Status != sotopia.StatusInterrupted || !strings.Contains(ep.Error, "interrupt signal received") {
+			t.Errorf("task %s: status %s, error %q; want interrupted by the signal", ep.TaskID, ep.Status, ep.Error)
+		}
+		if len(ep.Turns) == 0 {
+			t.Errorf("task %s: the interrupted episode lost its turns", ep.TaskID)
+		}
+	}
+	for _, a := range res.Attempts {
+		if a.Status != sotopia.StatusInterrupted {
+			t.Errorf("attempt %+v: want interrupted", a)
 		}
 	}
 }
