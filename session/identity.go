@@ -30,14 +30,13 @@ func claimTag(ctx context.Context, st store.Store, cfg config.Run, id config.Ide
 	if !ok {
 		return nil, fmt.Errorf("store %T cannot bind tags to configurations", st)
 	}
-	release, err = ts.LockTag(ctx, cfg.Tag)
+	unlock, err := ts.LockTag(ctx, cfg.Tag)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			release()
-			release = nil
+			unlock()
 		}
 	}()
 	bound, err := ts.TagConfig(ctx, cfg.Tag)
@@ -71,7 +70,7 @@ func claimTag(ctx context.Context, st store.Store, cfg config.Run, id config.Ide
 			return nil, err
 		}
 	}
-	return release, nil
+	return unlock, nil
 }
 
 // boundElsewhere explains a refused tag: its fingerprint and every setting that differs.
