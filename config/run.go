@@ -4,6 +4,8 @@ package config
 
 import (
 	"fmt"
+	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -144,6 +146,9 @@ func (r Run) DefaultTag() string {
 // Validate checks every field and names the first one at fault.
 func (r Run) Validate() error {
 	bad := func(name string, v any, want string) error { return fmt.Errorf("%s = %v: %s", name, v, want) }
+	if name, v, ok := nonFinite(reflect.ValueOf(r), ""); ok {
+		return bad(name, v, "must be a finite number")
+	}
 	if _, err := r.Optimised(); err != nil {
 		return err
 	}
@@ -212,6 +217,39 @@ func (r Run) Validate() error {
 	p.Horizon = max(1, r.MaxTurns-1)
 	p.ALSO.UseContext = r.UseContext
 	return p.Validate()
+}
+
+// nonFinite finds a NaN or infinite number anywhere in a configuration struct (a TOML file may
+// write nan or inf) and names its key: the one after the last dot, as the TOML file spells it.
+func nonFinite(v reflect.Value, path string) (string, float64, bool) {
+	switch v.Kind() {
+	case reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return path, f, true
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+			if n, x, ok := nonFinite(v.Field(i), name); ok {
+				return n, x, true
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if n, x, ok := nonFinite(iter.Value(), fmt.Sprint(iter.Key().Interface())); ok {
+				return n, x, true
+			}
+		}
+	}
+	return "", 0, false
 }
 
 func contains(list []string, s string) bool {

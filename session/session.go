@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -89,6 +90,10 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	if err != nil {
 		return nil, refuse(err)
 	}
+	if entries, err := os.ReadDir(cfg.Out); cfg.Out != "" && err == nil && len(entries) > 0 {
+		// Checked now, not when the folder is made: nothing else (store, tag) is touched first.
+		return nil, refuse(fmt.Errorf("run folder %s already exists and is not empty; choose another --out", cfg.Out))
+	}
 	optimised, _ := cfg.Optimised()
 	opt.Log = lockedWriter(opt.Log)
 	world := opt.World
@@ -132,6 +137,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		return nil, err
 	}
 	if err := folder.WriteJSON("run.json", cfg); err != nil {
+		os.RemoveAll(cfg.Out) // ours, and empty but for a partial run.json
 		return nil, err
 	}
 	logf := func(string, ...any) {}
