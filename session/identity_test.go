@@ -278,3 +278,22 @@ func TestInterruptedEpisodesAreRerunByResume(t *testing.T) {
 		t.Fatalf("stored %v, want the 3 interrupted attempts kept beside 3 done ones", byStatus)
 	}
 }
+
+// An occupied --out is refused before anything else is touched: no store, no tag binding.
+func TestOccupiedOutTouchesNothing(t *testing.T) {
+	cfg := quickRun(t, nil)
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.Out, "keep"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Execute(context.Background(), cfg, Options{})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := os.Stat(cfg.Store); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused run created its store (%v)", err)
+	}
+}
