@@ -297,3 +297,15 @@ func TestOccupiedOutTouchesNothing(t *testing.T) {
 		t.Errorf("the refused run created its store (%v)", err)
 	}
 }
+
+// The LLM bench repeats tasks on purpose (Options.RepeatTasks): no refusal, and a run whose every
+// task is done is a success however often each was listed.
+func TestRepeatTasksForTheBench(t *testing.T) {
+	ds := sotopia.MustEmbedded()
+	hard, _ := ds.Subset("hard")
+	cfg := quickRun(t, func(c *config.Run) { c.Tasks, c.MaxTurns = []string{hard[0].PK, hard[0].PK}, 4 })
+	out, err := Execute(context.Background(), cfg, Options{RepeatTasks: true})
+	if err != nil || out.Summary.Done != 1 || len(out.Result.Attempts) != 2 {
+		t.Fatalf("%v, %+v", err, out)
+	}
+}

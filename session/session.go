@@ -32,6 +32,9 @@ type Options struct {
 	Stop func() string
 	// LLM adjusts how a live run reaches its models (tests, proxies); zero is production.
 	LLM LLMOptions
+	// RepeatTasks lets the task list name a task more than once (the LLM bench plays more
+	// episodes than there are tasks); a user's --tasks never does.
+	RepeatTasks bool
 }
 
 // Outcome is what a run produced.
@@ -82,7 +85,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := planTasks(ds, cfg)
+	tasks, err := planTasks(ds, cfg, opt.RepeatTasks)
 	if err != nil {
 		return nil, refuse(err)
 	}
@@ -122,7 +125,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	defer release()
 	out := &Outcome{Dir: cfg.Out, Tag: cfg.Tag, Fingerprint: id.Fingerprint}
 	first := map[string]int{}
-	planned := len(tasks)
+	planned := distinctTasks(tasks)
 	if cfg.Resume {
 		if tasks, first, out.Skipped, err = resumePlan(ctx, st, cfg.Tag, tasks); err != nil {
 			return nil, err
@@ -194,19 +197,28 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	}
 	if done := out.Skipped + out.Summary.Done; done < planned {
 		return out, &IncompleteError{Tag: cfg.Tag, Planned: planned, Done: done, Failed: out.Summary.Failed,
-			NotStarted: len(tasks) - out.Summary.Episodes, Stopped: out.Summary.Stopped}
+			NotStarted: distinctTasks(tasks) - out.Summary.Episodes, Stopped: out.Summary.Stopped}
 	}
 	return out, nil
 }
 
+// distinctTasks counts tasks once each (only Options.RepeatTasks lists one twice).
+func distinctTasks(tasks []sotopia.Task) int {
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		seen[t.PK] = true
+	}
+	return len(seen)
+}
+
 // planTasks resolves the subset, the explicit task list and --max-episodes. A task listed twice
 // is an error: it would run twice under one id.
-func planTasks(ds *sotopia.Dataset, cfg config.Run) ([]sotopia.Task, error) {
+func planTasks(ds *sotopia.Dataset, cfg config.Run, repeat bool) ([]sotopia.Task, error) {
 	var tasks []sotopia.Task
 	if len(cfg.Tasks) > 0 {
 		seen := map[string]bool{}
 		for _, id := range cfg.Tasks {
-			if seen[id] {
+			if seen[id] && !repeat {
 				return nil, fmt.Errorf("tasks: %q is listed twice", id)
 			}
 			seen[id] = true
