@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzLoadRun feeds arbitrary run files to LoadRun: it never panics, every error names the file,
@@ -44,4 +45,25 @@ func FuzzLoadRun(f *testing.F) {
 			t.Fatalf("LoadRun accepted a run without an identity: %v", err)
 		}
 	})
+}
+
+// Deeply nested keys made the TOML decoder take a minute (found by FuzzLoadRun): such files are
+// refused at once, naming the line; ordinary nesting and braces in comments or strings are fine.
+func TestDeepRunFilesAreRefusedQuickly(t *testing.T) {
+	for name, body := range map[string]string{
+		"dotted keys":   "subset = \"hard\"\n" + strings.Repeat("a.", 20000) + "b = 1\n",
+		"inline tables": "x = " + strings.Repeat("{a=", 20000) + "1" + strings.Repeat("}", 20000) + "\n",
+		"table header":  "[" + strings.Repeat("a.", 20000) + "b]\n",
+	} {
+		start := time.Now()
+		_, err := LoadRun(writeFile(t, body))
+		if err == nil || !strings.Contains(err.Error(), "nest deeper than") || time.Since(start) > 2*time.Second {
+			t.Errorf("%s: %v after %v", name, err, time.Since(start))
+		}
+	}
+	ok := "# a comment with { braces {{{{{{{{{{{{{{{{{{{{ and dots ......................\n" +
+		"model = \"custom/q{{{{{{{{{{{{{{{{{{{{{{{{@http://h/v1\"\n[policy.also]\nepochs = 3\n"
+	if _, err := LoadRun(writeFile(t, ok)); err != nil {
+		t.Errorf("ordinary file refused: %v", err)
+	}
 }
