@@ -64,6 +64,7 @@ type faultyWorld struct {
 	task     string         // "" = every task
 	attempts map[int64]bool // seeds of the attempts that misbehave; nil = all
 	mode     string         // "panic" or "hang"
+	hung     chan struct{}  // if set, told each time an agent starts hanging
 }
 
 func (f *faultyWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
@@ -71,7 +72,7 @@ func (f *faultyWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) 
 	if err != nil || (f.task != "" && spec.Setup.Task.PK != f.task) || (f.attempts != nil && !f.attempts[spec.Seed]) {
 		return w, err
 	}
-	w.Agents[0] = &faultyAgent{Agent: w.Agents[0], mode: f.mode}
+	w.Agents[0] = &faultyAgent{Agent: w.Agents[0], mode: f.mode, hung: f.hung}
 	return w, nil
 }
 
@@ -79,11 +80,15 @@ type faultyAgent struct {
 	sotopia.Agent
 	mode string
 	acts int
+	hung chan struct{}
 }
 
 func (a *faultyAgent) Act(ctx context.Context, obs sotopia.Observation) (sotopia.AgentAction, error) {
 	if a.acts++; a.acts == 3 {
 		if a.mode == "hang" {
+			if a.hung != nil {
+				a.hung <- struct{}{}
+			}
 			<-ctx.Done()
 			return sotopia.AgentAction{}, ctx.Err()
 		}
@@ -307,9 +312,16 @@ func TestAgentActionNotesAreRecorded(t *testing.T) {
 func TestCancelledRunRecordsInterruptedNotFailed(t *testing.T) {
 	spec, sink := testSpec(t, 3, "random")
 	spec.MaxRetries = 2
-	spec.World = &faultyWorld{World: spec.World, mode: "hang"}
+	hung := make(chan struct{}, 3)
+	spec.World = &faultyWorld{World: spec.World, mode: "hang", hung: hung}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	time.AfterFunc(300*time.Millisecond, func() { cancel(errors.New("interrupt signal received")) })
+	go func() {
+		// Cancel once every episode is mid-flight, waiting for its agent.
+		for range 3 {
+			<-hung
+		}
+		cancel(errors.New("interrupt signal received"))
+	}()
 	res, err := Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)

@@ -215,24 +215,29 @@ func (m *memStore) LockTag(_ context.Context, tag string) (func(), error) {
 
 // stallingWorld makes every agent wait for the run's cancellation on its third action, as a
 // live agent waits for its model when the user presses Ctrl-C.
-type stallingWorld struct{ sotopia.World }
+type stallingWorld struct {
+	sotopia.World
+	stalled chan struct{} // told when an agent starts waiting
+}
 
 func (w stallingWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
 	ew, err := w.World.NewEpisode(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
-	ew.Agents[0] = &stallingAgent{Agent: ew.Agents[0]}
+	ew.Agents[0] = &stallingAgent{Agent: ew.Agents[0], stalled: w.stalled}
 	return ew, nil
 }
 
 type stallingAgent struct {
 	sotopia.Agent
-	acts int
+	acts    int
+	stalled chan struct{}
 }
 
 func (a *stallingAgent) Act(ctx context.Context, obs sotopia.Observation) (sotopia.AgentAction, error) {
 	if a.acts++; a.acts == 3 {
+		a.stalled <- struct{}{}
 		<-ctx.Done()
 		return sotopia.AgentAction{}, ctx.Err()
 	}
@@ -251,8 +256,14 @@ func TestInterruptedEpisodesAreRerunByResume(t *testing.T) {
 	}
 	defer closeWorld()
 	ctx, cancel := context.WithCancelCause(context.Background())
-	time.AfterFunc(500*time.Millisecond, func() { cancel(errors.New("interrupt signal received")) })
-	out, err := Execute(ctx, cfg, Options{Store: st, World: stallingWorld{w}})
+	stalled := make(chan struct{}, 3)
+	go func() {
+		for range 3 { // every episode is mid-flight, its agent waiting for its model
+			<-stalled
+		}
+		cancel(errors.New("interrupt signal received"))
+	}()
+	out, err := Execute(ctx, cfg, Options{Store: st, World: stallingWorld{World: w, stalled: stalled}})
 	var ie *InterruptedError
 	if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want an InterruptedError", err)
