@@ -163,6 +163,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)
 		out.Result = &actors.Result{}
 	} else if out.Result, err = actors.Run(ctx, spec); err != nil {
+		os.RemoveAll(cfg.Out) // the run never started: no half-made folder
 		return nil, err
 	}
 	index := map[string]int{}
