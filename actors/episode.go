@@ -46,6 +46,9 @@ type episodeActor struct {
 	acting    int
 	context   []float64
 	failed    string
+	// interrupted says the episode was cut by the run's cancellation (SIGINT/SIGTERM), not by a
+	// fault of its own: it is recorded as interrupted, and --resume runs it again.
+	interrupted bool
 }
 
 // childFailed tells an actor that one of its children panicked (see failToParent).
@@ -142,6 +145,7 @@ func (e *episodeActor) failEarly(c actor.Context, err error) {
 		Seed: e.start.Seed, Attempt: e.start.Attempt, Status: sotopia.StatusFailed, Error: err.Error(),
 		Turns: []sotopia.TurnRecord{}}
 	e.failed = err.Error()
+	e.markInterrupted(ep)
 	e.record(c, ep)
 }
 
@@ -304,7 +308,20 @@ func (e *episodeActor) fail(c actor.Context, reason string) {
 		return
 	}
 	e.failed = reason
-	e.record(c, e.book.Finish(nil, reason))
+	ep := e.book.Finish(nil, reason)
+	e.markInterrupted(ep)
+	e.record(c, ep)
+}
+
+// markInterrupted turns a failure into an interruption when the run itself was cancelled: its
+// calls failed because of the cancellation (context canceled), whatever error surfaced first.
+func (e *episodeActor) markInterrupted(ep *sotopia.EpisodeLog) {
+	if e.base.Err() == nil {
+		return
+	}
+	e.interrupted = true
+	ep.Status = sotopia.StatusInterrupted
+	ep.Error = "interrupted: " + context.Cause(e.base).Error() + " (" + ep.Error + ")"
 }
 
 func (e *episodeActor) record(c actor.Context, ep *sotopia.EpisodeLog) {
@@ -325,7 +342,10 @@ func (e *episodeActor) onStored(c actor.Context, m *messages.Stored) {
 	}
 	done := &messages.EpisodeDone{Index: e.start.Index, Attempt: e.start.Attempt, TaskID: e.start.Task.PK,
 		EpisodePK: m.PK, Status: sotopia.StatusDone, Error: e.failed}
-	if e.failed != "" {
+	switch {
+	case e.interrupted:
+		done.Status = sotopia.StatusInterrupted
+	case e.failed != "":
 		done.Status = sotopia.StatusFailed
 	}
 	if m.Error != "" {

@@ -63,17 +63,18 @@ func testSpec(t *testing.T, n int, bandit string) (Spec, *memSink) {
 // faultyWorld wraps a world so that one task's seat-0 agent misbehaves.
 type faultyWorld struct {
 	sotopia.World
-	task     string
+	task     string         // "" = every task
 	attempts map[int64]bool // seeds of the attempts that misbehave; nil = all
 	mode     string         // "panic" or "hang"
+	hung     chan struct{}  // if set, told each time an agent starts hanging
 }
 
 func (f *faultyWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
 	w, err := f.World.NewEpisode(ctx, spec)
-	if err != nil || spec.Setup.Task.PK != f.task || (f.attempts != nil && !f.attempts[spec.Seed]) {
+	if err != nil || (f.task != "" && spec.Setup.Task.PK != f.task) || (f.attempts != nil && !f.attempts[spec.Seed]) {
 		return w, err
 	}
-	w.Agents[0] = &faultyAgent{Agent: w.Agents[0], mode: f.mode}
+	w.Agents[0] = &faultyAgent{Agent: w.Agents[0], mode: f.mode, hung: f.hung}
 	return w, nil
 }
 
@@ -81,11 +82,15 @@ type faultyAgent struct {
 	sotopia.Agent
 	mode string
 	acts int
+	hung chan struct{}
 }
 
 func (a *faultyAgent) Act(ctx context.Context, obs sotopia.Observation) (sotopia.AgentAction, error) {
 	if a.acts++; a.acts == 3 {
 		if a.mode == "hang" {
+			if a.hung != nil {
+				a.hung <- struct{}{}
+			}
 			<-ctx.Done()
 			return sotopia.AgentAction{}, ctx.Err()
 		}
@@ -567,6 +572,43 @@ func TestAgentActionNotesAreRecorded(t *testing.T) {
 		}
 		if tr.ActionNote != want {
 			t.Fatalf("turn %d seat %d: note %q, want %q", tr.Turn, tr.Seat, tr.ActionNote, want)
+		}
+	}
+}
+
+// Issue 9.6: episodes cut by the run's cancellation (SIGINT/SIGTERM) are recorded as
+// interrupted, not failed, and are not retried.
+func TestCancelledRunRecordsInterruptedNotFailed(t *testing.T) {
+	spec, sink := testSpec(t, 3, "random")
+	spec.MaxRetries = 2
+	hung := make(chan struct{}, 3)
+	spec.World = &faultyWorld{World: spec.World, mode: "hang", hung: hung}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		// Cancel once every episode is mid-flight, waiting for its agent.
+		for range 3 {
+			<-hung
+		}
+		cancel(errors.New("interrupt signal received"))
+	}()
+	res, err := Run(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.eps) != 3 || len(res.Attempts) != 3 {
+		t.Fatalf("%d recorded, %d attempts; want 3 and 3 (no retries of interrupted episodes)", len(sink.eps), len(res.Attempts))
+	}
+	for _, ep := range sink.eps {
+		if ep.Status != sotopia.StatusInterrupted || !strings.Contains(ep.Error, "interrupt signal received") {
+			t.Errorf("task %s: status %s, error %q; want interrupted by the signal", ep.TaskID, ep.Status, ep.Error)
+		}
+		if len(ep.Turns) == 0 {
+			t.Errorf("task %s: the interrupted episode lost its turns", ep.TaskID)
+		}
+	}
+	for _, a := range res.Attempts {
+		if a.Status != sotopia.StatusInterrupted {
+			t.Errorf("attempt %+v: want interrupted", a)
 		}
 	}
 }

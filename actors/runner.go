@@ -86,6 +86,9 @@ func (r *runnerActor) onDone(c actor.Context, m *messages.EpisodeDone) {
 func (r *runnerActor) account(c actor.Context, m *messages.EpisodeDone) {
 	a := Attempt{Index: m.Index, Attempt: m.Attempt, TaskID: m.TaskID, EpisodePK: m.EpisodePK, Status: m.Status, Error: m.Error, Usage: m.Usage}
 	r.result.Attempts = append(r.result.Attempts, a)
+	if m.Status == sotopia.StatusInterrupted {
+		r.spec.logf("episode %d (task %s) attempt %d interrupted: %s", m.Index, m.TaskID, m.Attempt, m.Error)
+	}
 	if m.Status == sotopia.StatusFailed {
 		r.spec.logf("episode %d (task %s) attempt %d failed: %s", m.Index, m.TaskID, m.Attempt, m.Error)
 		task := r.spec.Tasks[m.Index]

@@ -18,6 +18,9 @@ func LoadRun(path string) (Run, error) {
 	if err != nil {
 		return r, err
 	}
+	if err := checkShape(src); err != nil {
+		return r, fmt.Errorf("%s:%w", path, err)
+	}
 	md, err := toml.Decode(string(src), &r)
 	if err != nil {
 		var pe toml.ParseError
@@ -41,6 +44,51 @@ func LoadRun(path string) (Run, error) {
 		return r, fmt.Errorf("%s: %w", path, err)
 	}
 	return r, nil
+}
+
+// Limits on a run file's shape. A real run file is a few KB and two or three levels deep; the
+// TOML decoder takes time quadratic in the nesting depth (a 32 KB file of nested keys took a
+// minute), so deeper or larger files are refused before decoding.
+const (
+	maxRunFileBytes = 1 << 20
+	maxKeyDepth     = 16
+)
+
+// checkShape refuses a run file that is too large or whose keys, tables or inline tables nest
+// deeper than maxKeyDepth, naming the line ("%d: ...", after the file name).
+func checkShape(src []byte) error {
+	if len(src) > maxRunFileBytes {
+		return fmt.Errorf(" %d bytes: a run file is at most %d", len(src), maxRunFileBytes)
+	}
+	depth := 0
+	for i, line := range strings.Split(string(src), "\n") {
+		key, _, _ := strings.Cut(line, "=")
+		key, _, _ = strings.Cut(key, "#")
+		if strings.Count(key, ".") > maxKeyDepth {
+			return fmt.Errorf("%d: keys nest deeper than %d levels", i+1, maxKeyDepth)
+		}
+		quote := rune(0)
+	scan:
+		for _, c := range line {
+			switch {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == '#':
+				break scan // a comment runs to the end of the line
+			case c == '{':
+				if depth++; depth > maxKeyDepth {
+					return fmt.Errorf("%d: inline tables nest deeper than %d levels", i+1, maxKeyDepth)
+				}
+			case c == '}':
+				depth--
+			}
+		}
+	}
+	return nil
 }
 
 // lineOf finds the line that sets a key (the key's last part, after its table header), or the

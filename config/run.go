@@ -4,6 +4,8 @@ package config
 
 import (
 	"fmt"
+	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -123,7 +125,9 @@ func (r Run) IsSim() bool {
 	return true
 }
 
-// DefaultTag names a run deterministically from its configuration.
+// DefaultTag names a run from its configuration: the method, seats, subset, model, opponent
+// (sim) and seed for people to read, then the first 8 hex digits of the configuration
+// fingerprint (Identity), so two configurations never derive the same tag.
 func (r Run) DefaultTag() string {
 	model := r.Model
 	// A custom model's endpoint is where it runs, not what it is: "custom/qwen@http://host/v1"
@@ -135,16 +139,23 @@ func (r Run) DefaultTag() string {
 		model = model[i+1:]
 	}
 	model = strings.NewReplacer(".", "", "-", "_", "@", "_", ":", "_").Replace(model)
+	fp := "nofp"
+	if id, err := r.Identity(); err == nil {
+		fp = id.Short()
+	}
 	if !r.IsSim() {
 		// The sim opponent profile plays no part in a live run.
-		return fmt.Sprintf("also_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Seed)
+		return fmt.Sprintf("also_%s_%s_%s_%s_s%d_%s", r.Bandit, r.Optimize, r.Subset, model, r.Seed, fp)
 	}
-	return fmt.Sprintf("also_%s_%s_%s_%s_%s_s%d", r.Bandit, r.Optimize, r.Subset, model, r.Sim.Opponent, r.Seed)
+	return fmt.Sprintf("also_%s_%s_%s_%s_%s_s%d_%s", r.Bandit, r.Optimize, r.Subset, model, r.Sim.Opponent, r.Seed, fp)
 }
 
 // Validate checks every field and names the first one at fault.
 func (r Run) Validate() error {
 	bad := func(name string, v any, want string) error { return fmt.Errorf("%s = %v: %s", name, v, want) }
+	if name, v, ok := nonFinite(reflect.ValueOf(r), ""); ok {
+		return bad(name, v, "must be a finite number")
+	}
 	if _, err := r.Optimised(); err != nil {
 		return err
 	}
@@ -279,6 +290,39 @@ func (r Run) ProviderFor(model string) *llm.ProviderPreferences {
 		return nil
 	}
 	return &p
+}
+
+// nonFinite finds a NaN or infinite number anywhere in a configuration struct (a TOML file may
+// write nan or inf) and names its key: the one after the last dot, as the TOML file spells it.
+func nonFinite(v reflect.Value, path string) (string, float64, bool) {
+	switch v.Kind() {
+	case reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return path, f, true
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+			if n, x, ok := nonFinite(v.Field(i), name); ok {
+				return n, x, true
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if n, x, ok := nonFinite(iter.Value(), fmt.Sprint(iter.Key().Interface())); ok {
+				return n, x, true
+			}
+		}
+	}
+	return "", 0, false
 }
 
 func contains(list []string, s string) bool {

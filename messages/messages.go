@@ -21,7 +21,7 @@ type EpisodeDone struct {
 	Attempt   int
 	TaskID    string
 	EpisodePK string
-	Status    string // sotopia.StatusDone or sotopia.StatusFailed
+	Status    string // sotopia.StatusDone, StatusFailed or StatusInterrupted
 	Error     string
 	Usage     sotopia.Usage
 }

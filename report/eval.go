@@ -47,8 +47,10 @@ type Eval struct {
 	Episodes []EvalEpisode `json:"episodes"`
 	Scored   int           `json:"scored"`
 	Failed   int           `json:"failed"`
-	Seats    []EvalSeat    `json:"seats"`
-	Average  EvalSeat      `json:"average"`
+	// Interrupted counts episodes cut by SIGINT/SIGTERM (not scored, not failures).
+	Interrupted int        `json:"interrupted"`
+	Seats       []EvalSeat `json:"seats"`
+	Average     EvalSeat   `json:"average"`
 }
 
 // Evaluate aggregates the final scores of episodes. Unscored (failed) episodes are listed but not
@@ -64,7 +66,7 @@ func Evaluate(tag, evalSet string, eps []*sotopia.EpisodeLog, ds *sotopia.Datase
 			continue
 		}
 		e := EvalEpisode{PK: ep.PK, Environment: ep.Environment, TaskID: ep.TaskID, Codename: ep.Codename, Status: ep.Status, Error: ep.Error}
-		valid := ep.Status != sotopia.StatusFailed && len(ep.Rewards) == sotopia.Seats
+		valid := ep.Status != sotopia.StatusFailed && ep.Status != sotopia.StatusInterrupted && len(ep.Rewards) == sotopia.Seats
 		for _, r := range ep.Rewards {
 			valid = valid && r.Valid
 		}
@@ -79,6 +81,8 @@ func Evaluate(tag, evalSet string, eps []*sotopia.EpisodeLog, ds *sotopia.Datase
 			}
 			per[sotopia.Seats] = append(per[sotopia.Seats], avg)
 			ev.Scored++
+		} else if ep.Status == sotopia.StatusInterrupted {
+			ev.Interrupted++
 		} else {
 			ev.Failed++
 		}
@@ -124,7 +128,11 @@ func aggregate(list []sotopia.Scores) EvalSeat {
 
 // WriteEvalTable prints the aggregate of an evaluation.
 func WriteEvalTable(w io.Writer, ev Eval) error {
-	fmt.Fprintf(w, "tag %s (%s): %d scored, %d unscored\n", ev.Tag, ev.EvalSet, ev.Scored, ev.Failed)
+	fmt.Fprintf(w, "tag %s (%s): %d scored, %d unscored", ev.Tag, ev.EvalSet, ev.Scored, ev.Failed)
+	if ev.Interrupted > 0 {
+		fmt.Fprintf(w, ", %d interrupted (--resume reruns them)", ev.Interrupted)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{"seat", "n"}
 	for _, d := range sotopia.Dimensions {

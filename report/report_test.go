@@ -110,3 +110,27 @@ func TestFolderRefusesNonEmptyAndOrdersEpisodes(t *testing.T) {
 		t.Errorf("reusing a run folder: %v", err)
 	}
 }
+
+// Issue 9.6: interrupted episodes are counted apart from failures, in a run's summary and in eval.
+func TestInterruptedIsCountedApart(t *testing.T) {
+	a := sotopia.Scores{10, 0, 0, 0, 0, 0, 10}
+	eps := []*sotopia.EpisodeLog{
+		ep("t1", 0, sotopia.StatusDone, [2]sotopia.Scores{a, a}, nil, nil),
+		ep("t2", 0, sotopia.StatusFailed, [2]sotopia.Scores{}, nil, nil),
+		ep("t3", 0, sotopia.StatusInterrupted, [2]sotopia.Scores{}, nil, nil),
+	}
+	s := Summarise("tag", eps)
+	if s.Done != 1 || s.Failed != 1 || s.Interrupted != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+	ev, err := Evaluate("tag", "all", eps, nil)
+	if err != nil || ev.Scored != 1 || ev.Failed != 1 || ev.Interrupted != 1 {
+		t.Fatalf("eval %+v, %v", ev, err)
+	}
+	var b bytes.Buffer
+	WriteTable(&b, s)
+	WriteEvalTable(&b, ev)
+	if !strings.Contains(b.String(), "1 failed, 1 interrupted") || !strings.Contains(b.String(), "1 unscored, 1 interrupted") {
+		t.Errorf("tables:\n%s", b.String())
+	}
+}

@@ -25,14 +25,16 @@ type SeatSummary struct {
 
 // Summary is summary.json.
 type Summary struct {
-	Tag      string        `json:"tag"`
-	Episodes int           `json:"episodes"`
-	Done     int           `json:"done"`
-	Failed   int           `json:"failed"`
-	Attempts int           `json:"attempts"`
-	Seats    []SeatSummary `json:"seats"`
-	Usage    sotopia.Usage `json:"usage"`
-	Stopped  string        `json:"stopped_early,omitempty"`
+	Tag      string `json:"tag"`
+	Episodes int    `json:"episodes"`
+	Done     int    `json:"done"`
+	Failed   int    `json:"failed"`
+	// Interrupted counts tasks whose last attempt was cut by SIGINT/SIGTERM (not failures).
+	Interrupted int           `json:"interrupted,omitempty"`
+	Attempts    int           `json:"attempts"`
+	Seats       []SeatSummary `json:"seats"`
+	Usage       sotopia.Usage `json:"usage"`
+	Stopped     string        `json:"stopped_early,omitempty"`
 }
 
 // Summarise aggregates episodes. Each task counts once: its last attempt decides done or failed;
@@ -62,7 +64,12 @@ func Summarise(tag string, eps []*sotopia.EpisodeLog) Summary {
 	var turnN, regretN [sotopia.Seats]int
 	for _, key := range order {
 		ep := last[key]
-		if ep.Status != sotopia.StatusDone {
+		switch ep.Status {
+		case sotopia.StatusDone:
+		case sotopia.StatusInterrupted:
+			s.Interrupted++
+			continue
+		default:
 			s.Failed++
 			continue
 		}
@@ -137,7 +144,11 @@ func CumulativeRegret(ep *sotopia.EpisodeLog, seat int) (float64, bool) {
 
 // WriteTable prints the summary as an aligned table.
 func WriteTable(w io.Writer, s Summary) error {
-	fmt.Fprintf(w, "tag %s: %d episodes, %d done, %d failed (%d attempts)\n", s.Tag, s.Episodes, s.Done, s.Failed, s.Attempts)
+	fmt.Fprintf(w, "tag %s: %d episodes, %d done, %d failed", s.Tag, s.Episodes, s.Done, s.Failed)
+	if s.Interrupted > 0 {
+		fmt.Fprintf(w, ", %d interrupted", s.Interrupted)
+	}
+	fmt.Fprintf(w, " (%d attempts)\n", s.Attempts)
 	if s.Stopped != "" {
 		fmt.Fprintf(w, "stopped early: %s\n", s.Stopped)
 	}

@@ -146,7 +146,7 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 	for i := range run.Tasks {
 		run.Tasks[i] = all[i%len(all)].PK
 	}
-	opt := Options{Log: cfg.Log, LLM: LLMOptions{LookupEnv: func(string) (string, bool) { return "", false }, DotEnv: "-"}}
+	opt := Options{Log: cfg.Log, RepeatTasks: true, LLM: LLMOptions{LookupEnv: func(string) (string, bool) { return "", false }, DotEnv: "-"}}
 
 	cpu0, _ := processCPU()
 	start := cfg.Now()

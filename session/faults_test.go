@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -24,7 +25,8 @@ func TestLiveRunSurvivesFaults(t *testing.T) {
 		c.LLMAttempts, c.LLMTimeout, c.MaxRetries = 2, config.Duration(700e6), 2
 	})
 	out, err := Execute(context.Background(), cfg, liveOptions(nil, nil))
-	if err != nil {
+	var incomplete *IncompleteError
+	if err != nil && !errors.As(err, &incomplete) { // tasks that failed all their attempts are expected here
 		t.Fatal(err)
 	}
 	s := out.Summary

@@ -33,6 +33,10 @@ type LLMOptions struct {
 type liveWorld struct {
 	*live.World
 	budget *llm.Budget
+	// router and models are what checkEndpoints probes before the first episode.
+	router *llm.Router
+	models liveModels
+	replay bool
 }
 
 // StopReason is non-empty once the run has spent its budget (asked before each new episode).
@@ -98,7 +102,7 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 		fmt.Fprintf(logw, ", budget $%.2f", cfg.BudgetUSD)
 	}
 	fmt.Fprintln(logw)
-	return &liveWorld{World: w, budget: budget}, nil
+	return &liveWorld{World: w, budget: budget, router: router, models: models, replay: cfg.LLMCache == string(llm.CacheReplay)}, nil
 }
 
 // resolveLiveModels fills the judges and the embedder the configuration leaves empty with the

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -21,8 +22,10 @@ func TestLiveRunBudgetStopsNewEpisodes(t *testing.T) {
 	cfg := liveRun(t, rig, func(c *config.Run) { c.BatchSize, c.MaxEpisodes, c.MaxTurns, c.BudgetUSD = 1, 5, 2, 0.001 })
 	var log bytes.Buffer
 	out, err := Execute(context.Background(), cfg, liveOptions(&log, nil))
-	if err != nil {
-		t.Fatal(err)
+	// Stopped by its budget, the run did not do all its work: it says so (exit code 3 in the CLI).
+	var inc *IncompleteError
+	if !errors.As(err, &inc) || inc.Done != 1 || inc.NotStarted != 4 || !strings.Contains(err.Error(), "budget") {
+		t.Fatalf("error %v, want an IncompleteError with 1 done and 4 not started for the budget", err)
 	}
 	s := out.Summary
 	if s.Episodes != 1 || s.Done != 1 || !strings.Contains(s.Stopped, "budget") || s.Usage.CostUSD < cfg.BudgetUSD {

@@ -95,7 +95,7 @@ func PlanRun(cfg config.Run, a PlanAssumptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := planTasks(ds, cfg)
+	tasks, err := planTasks(ds, cfg, false)
 	if err != nil {
 		return nil, err
 	}

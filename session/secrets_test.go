@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,10 +61,12 @@ func TestLiveRunKeepsSecretsOut(t *testing.T) {
 		t.Fatalf("no Redis warning: the password had no chance to leak:\n%s", warn.String())
 	}
 
-	// A server that rejects the key and quotes it in its error message.
-	rejecting := llmtest.NewServer(t, llmtest.Config{Handler: func(r llmtest.Request) llmtest.Reply {
+	// A server that rejects the key and quotes it in its error message: the endpoint check
+	// before the first episode refuses the run, naming the endpoint and never the key.
+	reject := func(r llmtest.Request) llmtest.Reply {
 		return llmtest.Reply{Status: 401, ErrorMessage: "Incorrect API key provided: " + strings.TrimPrefix(r.Authorization, "Bearer ")}
-	}})
+	}
+	rejecting := llmtest.NewServer(t, llmtest.Config{Handler: reject, Probe: reject})
 	bad := cfg
 	bad.RedisURL, bad.LLMCache, bad.MaxEpisodes = "", "off", 1
 	bad.Out, bad.Store = filepath.Join(t.TempDir(), "run401"), filepath.Join(t.TempDir(), "store401")
@@ -71,19 +74,24 @@ func TestLiveRunKeepsSecretsOut(t *testing.T) {
 	bad.Model, bad.RewardEvalModel = "custom/agent@"+url, "custom/judge@"+url
 	bad.TerminalEvalModel, bad.EmbeddingModel = "custom/terminal@"+url, "custom/embed@"+url
 	opt.Store = nil
-	failed, err := Execute(context.Background(), bad, opt)
-	if err != nil {
-		t.Fatal(err)
+	_, err = Execute(context.Background(), bad, opt)
+	var ee *EndpointError
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "HTTP 401 Unauthorized") || !strings.Contains(err.Error(), "Incorrect API key provided") ||
+		!strings.Contains(err.Error(), "custom/agent@"+url) {
+		t.Fatalf("rejected key: error %v, want the endpoint check naming custom/agent and the 401", err)
 	}
-	eps := readEpisodes(t, failed.Dir)
-	if failed.Summary.Failed != 1 || len(eps) == 0 || !strings.Contains(eps[0].Error, "HTTP 401 Unauthorized") ||
-		!strings.Contains(eps[0].Error, "Incorrect API key provided") {
-		t.Fatalf("rejected key: %+v, first error %q", failed.Summary, eps[0].Error)
+	if len(rejecting.Requests()) != 0 || len(rejecting.Probes()) != 1 {
+		t.Fatalf("%d requests and %d checks reached the rejecting server; want only the first check", len(rejecting.Requests()), len(rejecting.Probes()))
 	}
-	report.WriteTable(&table, failed.Summary)
+	for _, dir := range []string{bad.Out, bad.Store} {
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s exists after the run was refused at start (%v)", dir, err)
+		}
+	}
+	table.WriteString(err.Error())
 
 	texts := map[string][]byte{"log": log.Bytes(), "store warnings": warn.Bytes(), "table": table.Bytes()}
-	for _, dir := range []string{cfg.Out, cfg.Store, cfg.CacheDir, bad.Out, bad.Store} {
+	for _, dir := range []string{cfg.Out, cfg.Store, cfg.CacheDir} {
 		n := 0
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {

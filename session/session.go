@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -31,15 +32,19 @@ type Options struct {
 	Stop func() string
 	// LLM adjusts how a live run reaches its models (tests, proxies); zero is production.
 	LLM LLMOptions
+	// RepeatTasks lets the task list name a task more than once (the LLM bench plays more
+	// episodes than there are tasks); a user's --tasks never does.
+	RepeatTasks bool
 }
 
 // Outcome is what a run produced.
 type Outcome struct {
-	Dir     string
-	Tag     string
-	Summary report.Summary
-	Result  *actors.Result
-	Skipped int // tasks skipped because the store already has them (resume)
+	Dir         string
+	Tag         string
+	Fingerprint string // the run's configuration identity (config.Identity)
+	Summary     report.Summary
+	Result      *actors.Result
+	Skipped     int // tasks skipped because the store already has them (resume)
 }
 
 // collector is the run's sink: the store first (durability), then memory for episodes.jsonl.
@@ -59,46 +64,51 @@ func (c *collector) Save(ctx context.Context, ep *sotopia.EpisodeLog) error {
 	return nil
 }
 
-// Execute runs cfg and writes its run folder.
+// Execute runs cfg and writes its run folder. Everything that can refuse the run - the
+// configuration, the task list, keys and endpoints, the store, the tag's binding - is checked
+// before the folder is created, so a run that does not start leaves nothing behind. The error
+// says how the run ended when it is not a full success: *ConfigError (refused before it
+// started), *EndpointError, *InterruptedError (cancelled: SIGINT/SIGTERM) or *IncompleteError
+// (finished, not every task done); the Outcome is returned with the last two.
 func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, refuse(err)
+	}
 	if cfg.Tag == "" {
 		cfg.Tag = cfg.DefaultTag()
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	id, err := cfg.Identity()
+	if err != nil {
+		return nil, refuse(err)
 	}
 	ds, err := sotopia.Embedded()
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := planTasks(ds, cfg)
+	tasks, err := planTasks(ds, cfg, opt.RepeatTasks)
 	if err != nil {
-		return nil, err
+		return nil, refuse(err)
 	}
 	strategies, err := sotopia.Strategies(cfg.StrategyVersion)
 	if err != nil {
-		return nil, err
+		return nil, refuse(err)
+	}
+	if entries, err := os.ReadDir(cfg.Out); cfg.Out != "" && err == nil && len(entries) > 0 {
+		// Checked now, not when the folder is made: nothing else (store, tag) is touched first.
+		return nil, refuse(fmt.Errorf("run folder %s already exists and is not empty; choose another --out", cfg.Out))
 	}
 	optimised, _ := cfg.Optimised()
-	// The world first: a missing API key must not leave an empty run folder behind.
 	opt.Log = lockedWriter(opt.Log)
 	world := opt.World
 	if world == nil {
 		w, closeWorld, err := NewWorld(cfg, ds, opt)
 		if err != nil {
-			return nil, err
+			return nil, refuse(err)
 		}
 		defer closeWorld()
 		world = w
 	}
-	if cfg.Out == "" {
-		cfg.Out = filepath.Join("runs", fmt.Sprintf("%s_%s", cfg.Tag, time.Now().UTC().Format("20060102T150405Z")))
-	}
-	folder, err := report.CreateFolder(cfg.Out)
-	if err != nil {
-		return nil, err
-	}
-	if err := folder.WriteJSON("run.json", cfg); err != nil {
+	if err := checkEndpoints(ctx, world, opt.Log); err != nil {
 		return nil, err
 	}
 	st := opt.Store
@@ -108,17 +118,36 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		}
 		defer st.Close()
 	}
-	out := &Outcome{Dir: cfg.Out, Tag: cfg.Tag}
+	release, err := claimTag(ctx, st, cfg, id, tasks)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	out := &Outcome{Dir: cfg.Out, Tag: cfg.Tag, Fingerprint: id.Fingerprint}
 	first := map[string]int{}
+	planned := distinctTasks(tasks)
 	if cfg.Resume {
 		if tasks, first, out.Skipped, err = resumePlan(ctx, st, cfg.Tag, tasks); err != nil {
 			return nil, err
 		}
 	}
+	if cfg.Out == "" {
+		cfg.Out = filepath.Join("runs", fmt.Sprintf("%s_%s", cfg.Tag, time.Now().UTC().Format("20060102T150405Z")))
+		out.Dir = cfg.Out
+	}
+	folder, err := report.CreateFolder(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	if err := folder.WriteJSON("run.json", cfg); err != nil {
+		os.RemoveAll(cfg.Out) // ours, and empty but for a partial run.json
+		return nil, err
+	}
 	logf := func(string, ...any) {}
 	if opt.Log != nil {
 		logf = func(format string, args ...any) { fmt.Fprintf(opt.Log, format+"\n", args...) }
 	}
+	logf("tag %s, configuration fingerprint %s", cfg.Tag, id.Fingerprint)
 	pol := cfg.Policy
 	pol.Horizon = max(1, cfg.MaxTurns-1)
 	pol.ALSO.UseContext = cfg.UseContext
@@ -134,6 +163,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)
 		out.Result = &actors.Result{}
 	} else if out.Result, err = actors.Run(ctx, spec); err != nil {
+		os.RemoveAll(cfg.Out) // the run never started: no half-made folder
 		return nil, err
 	}
 	index := map[string]int{}
@@ -164,17 +194,35 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		return nil, err
 	}
 	if ctx.Err() != nil {
-		return out, fmt.Errorf("run interrupted: %w (finished episodes are stored under tag %s; rerun with --resume --tag %s)",
-			context.Cause(ctx), cfg.Tag, cfg.Tag)
+		return out, &InterruptedError{Tag: cfg.Tag, Cause: context.Cause(ctx)}
+	}
+	if done := out.Skipped + out.Summary.Done; done < planned {
+		return out, &IncompleteError{Tag: cfg.Tag, Planned: planned, Done: done, Failed: out.Summary.Failed,
+			NotStarted: distinctTasks(tasks) - out.Summary.Episodes, Stopped: out.Summary.Stopped}
 	}
 	return out, nil
 }
 
-// planTasks resolves the subset, the explicit task list and --max-episodes.
-func planTasks(ds *sotopia.Dataset, cfg config.Run) ([]sotopia.Task, error) {
+// distinctTasks counts tasks once each (only Options.RepeatTasks lists one twice).
+func distinctTasks(tasks []sotopia.Task) int {
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		seen[t.PK] = true
+	}
+	return len(seen)
+}
+
+// planTasks resolves the subset, the explicit task list and --max-episodes. A task listed twice
+// is an error: it would run twice under one id.
+func planTasks(ds *sotopia.Dataset, cfg config.Run, repeat bool) ([]sotopia.Task, error) {
 	var tasks []sotopia.Task
 	if len(cfg.Tasks) > 0 {
+		seen := map[string]bool{}
 		for _, id := range cfg.Tasks {
+			if seen[id] && !repeat {
+				return nil, fmt.Errorf("tasks: %q is listed twice", id)
+			}
+			seen[id] = true
 			t, ok := ds.Task(id)
 			if !ok {
 				return nil, fmt.Errorf("unknown task %q (see `also data tasks`)", id)

@@ -31,6 +31,9 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 const (
 	StatusDone   = "done"
 	StatusFailed = "failed"
+	// StatusInterrupted is an episode cut short by SIGINT/SIGTERM: not a failure of the
+	// configuration, and --resume runs it again.
+	StatusInterrupted = "interrupted"
 )
 
 // EpisodeLog is a Sotopia EpisodeLog (database.logs.EpisodeLog field names) plus ALSO's per-turn

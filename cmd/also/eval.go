@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/also-project/also/config"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
@@ -21,17 +25,19 @@ func newEvalCmd() *cobra.Command {
 		Use:   "eval --tag T",
 		Short: "Sotopia-Eval scores of a tag's episodes: per episode and per seat (seven dimensions + overall)",
 		Long: `Read a tag's episodes from the store and report each episode's final per-seat scores and
-the per-seat means with standard errors. Failed episodes are listed but not averaged. --eval-set
-hard keeps only the Sotopia-hard scenarios.`,
+the per-seat means with standard errors. Failed and interrupted episodes are listed but not
+averaged. --eval-set hard keeps only the Sotopia-hard scenarios. The tag's configuration is shown
+first: its fingerprint and the settings that differ from the defaults (the whole configuration
+with --format json).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
-				return fmt.Errorf("--format %q: want table or json", format)
+				return usage(fmt.Errorf("--format %q: want table or json", format))
 			}
 			if evalSet != "all" && evalSet != "hard" {
-				return fmt.Errorf("--eval-set %q: want all or hard", evalSet)
+				return usage(fmt.Errorf("--eval-set %q: want all or hard", evalSet))
 			}
-			ds, eps, err := sf.tagEpisodes(cmd.Context(), tag)
+			ds, eps, rc, err := sf.tagEpisodesAndConfig(cmd.Context(), tag)
 			if err != nil {
 				return err
 			}
@@ -40,8 +46,12 @@ hard keeps only the Sotopia-hard scenarios.`,
 				return err
 			}
 			if format == "json" {
-				return encodeIndented(cmd.OutOrStdout(), ev)
+				return encodeIndented(cmd.OutOrStdout(), struct {
+					report.Eval
+					Configuration *store.RunConfig `json:"configuration"`
+				}{ev, rc})
 			}
+			writeTagConfig(cmd.OutOrStdout(), tag, rc)
 			if err := writeEvalEpisodes(cmd.OutOrStdout(), ev); err != nil {
 				return err
 			}
@@ -75,17 +85,89 @@ func writeEvalEpisodes(w io.Writer, ev report.Eval) error {
 
 // tagEpisodes loads the embedded dataset and a tag's episodes from the configured store.
 func (sf *storeFlags) tagEpisodes(ctx context.Context, tag string) (*sotopia.Dataset, []*sotopia.EpisodeLog, error) {
+	ds, eps, _, err := sf.tagEpisodesAndConfig(ctx, tag)
+	return ds, eps, err
+}
+
+// tagEpisodesAndConfig is tagEpisodes plus the configuration the tag is bound to (nil when none
+// is recorded: imported episodes, or written before tags were bound).
+func (sf *storeFlags) tagEpisodesAndConfig(ctx context.Context, tag string) (*sotopia.Dataset, []*sotopia.EpisodeLog, *store.RunConfig, error) {
 	ds, err := sotopia.Embedded()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	st, _, err := sf.open(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer st.Close()
 	eps, err := episodesUnderTag(ctx, st, tag)
-	return ds, eps, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rc, err := tagConfig(ctx, st, tag)
+	return ds, eps, rc, err
+}
+
+// tagConfig is the configuration a tag is bound to, or nil if none is recorded.
+func tagConfig(ctx context.Context, st store.Store, tag string) (*store.RunConfig, error) {
+	ts, ok := st.(interface {
+		TagConfig(ctx context.Context, tag string) (store.RunConfig, error)
+	})
+	if !ok {
+		return nil, nil
+	}
+	rc, err := ts.TagConfig(ctx, tag)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &rc, nil
+}
+
+// writeTagConfig prints a tag's configuration: its fingerprint and the settings that differ from
+// `also run`'s defaults in the same world (sim or live).
+func writeTagConfig(w io.Writer, tag string, rc *store.RunConfig) {
+	if rc == nil {
+		fmt.Fprintf(w, "configuration of %s: not recorded (imported episodes, or written before tags were bound)\n\n", displayTag(tag))
+		return
+	}
+	fmt.Fprintf(w, "configuration of %s: fingerprint %s (bound %s)\n", displayTag(tag), rc.Fingerprint, rc.Created.Format(time.RFC3339))
+	diffs, err := fromDefaults(rc.Config)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "  (unreadable: %v)\n", err)
+	case len(diffs) == 0:
+		fmt.Fprintln(w, "  the defaults of also run")
+	default:
+		fmt.Fprintln(w, "  settings that differ from the defaults (default -> this tag):")
+		for _, d := range diffs {
+			fmt.Fprintln(w, "  "+d)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// fromDefaults diffs a bound configuration against the default run of the same world: the sim
+// world's defaults, or for a live tag the defaults with its agents' model.
+func fromDefaults(bound json.RawMessage) ([]string, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(bound, &doc); err != nil {
+		return nil, err
+	}
+	def := config.DefaultRun()
+	if _, sim := doc["sim"]; !sim {
+		if m, ok := doc["p1_model"].(string); ok && m != "" {
+			def.Model = m
+		}
+	}
+	id, err := def.Identity()
+	if err != nil {
+		return nil, err
+	}
+	return config.ConfigDiff(id.Config, bound)
 }
 
 // episodesUnderTag returns a tag's episodes, or an error listing the tags the store knows.

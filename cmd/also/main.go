@@ -26,7 +26,7 @@ func main() {
 	tuneGC(os.Getenv)
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "also:", err)
-		os.Exit(1)
+		os.Exit(exitCode(ctx, err))
 	}
 }
 
@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 	bench.AddCommand(benchCommands()...)
 	root.AddCommand(newRunCmd(), newPromptCmd(), newDataCmd(), bench)
 	root.AddCommand(extraCommands()...)
+	strictUsage(root)
 	return root
 }
 

@@ -30,7 +30,17 @@ func newRunCmd() *cobra.Command {
 
 With no flags: the simulated world (no API key, no network), the 14 hard_small tasks, both seats
 optimised by the ALSO bandit, results in a new folder under runs/. --config reads a TOML run file;
-flags given on the command line override it.`,
+flags given on the command line override it.
+
+A tag is bound to its configuration: the fingerprint of every setting that can change results
+(method and parameters, seats, models and judges in full, embedder, strategy version, horizon,
+credit, era, sim world, seed ...; not the task selection, transport, storage or cost settings).
+A run or --resume under a tag bound to another fingerprint is refused with the settings that
+differ; without --tag the derived tag ends with the fingerprint's first 8 hex digits. A fresh run
+may not replay tasks its tag already holds (--resume runs the missing ones). Live runs send one
+cheap request to each model endpoint before the first episode (not with --llm-cache replay).
+
+` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("dynamic-eta") && cmd.Flags().Changed("eta-schedule") {
@@ -39,10 +49,10 @@ flags given on the command line override it.`,
 			if configFile != "" {
 				fromFile, err := config.LoadRun(configFile)
 				if err != nil {
-					return err
+					return usage(err)
 				}
 				if err := overrideChanged(cmd.Flags(), &fromFile); err != nil {
-					return err
+					return usage(err)
 				}
 				cfg = fromFile
 			}

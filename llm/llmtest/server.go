@@ -117,6 +117,10 @@ type Config struct {
 	APIKey string
 	// NoRecord keeps request bodies out of memory (for benches); counts are still kept.
 	NoRecord bool
+	// Probe answers endpoint checks (requests carrying the header llm.ProbeHeader) instead of
+	// the default success. Checks bypass the queue, routes, Handler and faults and are counted
+	// apart (Probes), so scripted runs see only their own calls.
+	Probe Handler
 }
 
 // Server is the fake. Safe for concurrent use.
@@ -136,6 +140,18 @@ type Server struct {
 	inflight int
 	peak     int
 	closed   bool
+	probes   []Request
+}
+
+// ProbeHeader marks an endpoint check (the same name as llm.ProbeHeader; llmtest does not
+// import llm).
+const ProbeHeader = "X-Also-Endpoint-Check"
+
+// Probes returns the endpoint checks received, in arrival order.
+func (s *Server) Probes() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.probes...)
 }
 
 type route struct {
@@ -259,6 +275,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	req := Request{Kind: kind, Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: body}
 	parseErr := decodeRequest(&req, body)
+	if r.Header.Get(ProbeHeader) != "" && parseErr == nil {
+		s.serveProbe(w, req)
+		return
+	}
 
 	reply, fault, truncate := s.admit(&req, r.Header)
 	defer func() {
@@ -285,6 +305,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.wait(r.Context(), reply) {
 		s.count(0)
 		return
+	}
+	s.write(w, req, reply)
+}
+
+// serveProbe answers an endpoint check: the key is checked as for any request, then Config.Probe
+// (or a plain success) answers.
+func (s *Server) serveProbe(w http.ResponseWriter, req Request) {
+	s.mu.Lock()
+	s.probes = append(s.probes, req)
+	reply := Reply{}
+	if s.cfg.Probe != nil {
+		reply = s.cfg.Probe(req)
+	}
+	s.mu.Unlock()
+	if s.cfg.APIKey != "" && req.Authorization != "Bearer "+s.cfg.APIKey {
+		reply = Reply{Status: http.StatusUnauthorized, ErrorMessage: "invalid API key"}
+	}
+	if reply.Status == 0 && reply.RawBody == "" {
+		reply = s.complete(req, reply)
 	}
 	s.write(w, req, reply)
 }

@@ -1,0 +1,264 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/also-project/also/llm"
+	"github.com/also-project/also/sotopia/live"
+)
+
+// Run identity. A tag names one configuration: every episode stored under it was played with the
+// same settings, so `also eval` of a tag never averages two experiments. The identity is the
+// canonical JSON of the resolved Run (defaults filled in, as the run uses them) minus the
+// settings below, which cannot change what an episode contains. It is computed from the struct
+// generically, so a new field counts unless it is listed here (and a test insists that every
+// field is classified one way or the other).
+//
+// Decisions:
+//   - Task selection (subset, tasks, max_episodes) is not identity: it picks WHICH episodes run,
+//     not how they play (each episode's seed comes from the run seed, the task and the attempt).
+//     A later --resume may widen a tag's task set.
+//   - Models count in full ("openrouter/x/b" and "openai/b" differ), except the base URL of a
+//     custom model: "custom/qwen@http://a/v1" and "custom/qwen@http://b/v1" are one model served
+//     from two places, so moving the server keeps the tag. Name different weights differently.
+//   - The sim world's settings count only in the sim world; the LLM settings (models,
+//     temperature, max tokens) only in a live one.
+//   - Transport, storage, cost and concurrency settings never change an episode's content.
+var notIdentity = map[string]string{
+	"subset":          "selects tasks, not how they play",
+	"tasks":           "selects tasks, not how they play",
+	"max_episodes":    "selects tasks, not how they play",
+	"batch_size":      "concurrency",
+	"max_retries":     "how often a failed task is retried, not what an attempt contains",
+	"tag":             "the name the identity is bound to",
+	"out":             "where the run folder goes",
+	"resume":          "whether stored tasks are skipped",
+	"step_timeout":    "a watchdog",
+	"llm_cache":       "a replayed answer is the recorded one",
+	"cache_dir":       "where the cache lives",
+	"budget_usd":      "when to stop starting episodes",
+	"prices":          "cost accounting",
+	"llm_concurrency": "transport",
+	"llm_rpm":         "transport",
+	"llm_tpm":         "transport",
+	"llm_limits":      "transport",
+	"llm_timeout":     "transport",
+	"llm_attempts":    "transport",
+	"llm_retry_delay": "transport",
+	"store":           "where episodes are stored",
+}
+
+// liveOnly are the identity settings that only a live (LLM) world reads; simOnly only the sim world.
+var (
+	liveOnly = []string{"model", "p1_model", "p2_model", "reward_eval_model", "terminal_eval_model", "embedding_model",
+		"temperature", "max_tokens", "judge_prompt", "openrouter_provider"}
+	simOnly = []string{"sim"}
+)
+
+// Identity is a run's configuration identity: the canonical JSON of every setting that can
+// change results, and its sha256.
+type Identity struct {
+	Fingerprint string          // hex sha256 of Config
+	Config      json.RawMessage // canonical JSON: sorted keys, no whitespace
+}
+
+// Short is the fingerprint's first 8 hex digits (what derived tags carry).
+func (id Identity) Short() string { return id.Fingerprint[:min(8, len(id.Fingerprint))] }
+
+// Identity computes the run's configuration identity (see notIdentity for what is left out).
+func (r Run) Identity() (Identity, error) {
+	raw, err := json.Marshal(r.resolved())
+	if err != nil {
+		return Identity{}, fmt.Errorf("configuration cannot be fingerprinted: %w", err)
+	}
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // numbers keep Go's exact text, so the hash does not go through float64 again
+	if err := dec.Decode(&doc); err != nil {
+		return Identity{}, err
+	}
+	for key := range notIdentity {
+		delete(doc, key)
+	}
+	unused := liveOnly
+	if !r.IsSim() {
+		unused = simOnly
+	}
+	for _, key := range unused {
+		delete(doc, key)
+	}
+	canon, err := json.Marshal(doc) // maps marshal with sorted keys
+	if err != nil {
+		return Identity{}, err
+	}
+	sum := sha256.Sum256(canon)
+	return Identity{Fingerprint: hex.EncodeToString(sum[:]), Config: canon}, nil
+}
+
+// resolved is the run as it is played: the policy's horizon and context flag derived as the
+// session derives them, every live role's model filled in (the paper's judges and embedder when
+// unset; "" for roles a run never calls), custom models without their base URL.
+func (r Run) resolved() Run {
+	r.Policy.Horizon = max(1, r.MaxTurns-1)
+	r.Policy.ALSO.UseContext = r.UseContext
+	if r.IsSim() {
+		return r
+	}
+	r.P1Model, r.P2Model, r.Model = modelIdentity(r.SeatModel(0)), modelIdentity(r.SeatModel(1)), ""
+	opt, _ := r.Optimised()
+	perTurn := opt[0] || opt[1] // the per-turn judge and the embedder serve optimised seats only
+	pick := func(given, paper string) string {
+		switch {
+		case !perTurn:
+			return ""
+		case given == "":
+			return paper
+		}
+		return modelIdentity(given)
+	}
+	r.RewardEvalModel = pick(r.RewardEvalModel, live.DefaultRewardEvalModel)
+	r.EmbeddingModel = pick(r.EmbeddingModel, live.DefaultEmbeddingModel)
+	if r.TerminalEvalModel == "" {
+		r.TerminalEvalModel = live.DefaultTerminalEvalModel
+	}
+	r.TerminalEvalModel = modelIdentity(r.TerminalEvalModel)
+	return r
+}
+
+// modelIdentity is a model name without a custom model's base URL (where it runs, not what it is).
+func modelIdentity(name string) string {
+	if rest, ok := strings.CutPrefix(name, string(llm.ProviderCustom)+"/"); ok {
+		model, _, _ := strings.Cut(rest, "@")
+		return string(llm.ProviderCustom) + "/" + model
+	}
+	return name
+}
+
+// ConfigDiff lists, key by key ("policy.eta: 5 -> 20"), the settings in which two identity
+// configurations (Identity.Config) differ: what a tag was bound to, then what this run has.
+func ConfigDiff(bound, this json.RawMessage) ([]string, error) {
+	flat := func(raw json.RawMessage) (map[string]string, error) {
+		var doc any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil {
+			return nil, fmt.Errorf("run configuration: %w", err)
+		}
+		out := map[string]string{}
+		flatten("", doc, out)
+		return out, nil
+	}
+	a, err := flat(bound)
+	if err != nil {
+		return nil, err
+	}
+	b, err := flat(this)
+	if err != nil {
+		return nil, err
+	}
+	var diffs []string
+	for _, k := range unionKeys(a, b) {
+		va, okA := a[k]
+		vb, okB := b[k]
+		if okA && okB && va == vb {
+			continue
+		}
+		if !okA {
+			va = "(absent)"
+		}
+		if !okB {
+			vb = "(absent)"
+		}
+		diffs = append(diffs, fmt.Sprintf("%s: %s -> %s", k, va, vb))
+	}
+	return diffs, nil
+}
+
+// flatten maps nested objects to dotted keys; other values keep their JSON text.
+func flatten(prefix string, v any, out map[string]string) {
+	if m, ok := v.(map[string]any); ok && len(m) > 0 {
+		for k, x := range m {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			flatten(key, x, out)
+		}
+		return
+	}
+	b, _ := json.Marshal(v)
+	out[prefix] = string(b)
+}
+
+func unionKeys(a, b map[string]string) []string {
+	var keys []string
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// SettingsPaths lists every leaf setting of a Run as it appears in its JSON (dotted paths such as
+// "policy.also.epochs", "sim.Dim"); maps count as one leaf. Secrets (json:"-") are not listed.
+func SettingsPaths() []string {
+	var out []string
+	var walk func(prefix string, t reflect.Type)
+	walk = func(prefix string, t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			path := name
+			if prefix != "" {
+				path = prefix + "." + name
+			}
+			if f.Type.Kind() == reflect.Struct && f.Type.NumField() > 0 && !f.Type.Implements(textMarshaler) {
+				walk(path, f.Type)
+				continue
+			}
+			out = append(out, path)
+		}
+	}
+	walk("", reflect.TypeFor[Run]())
+	sort.Strings(out)
+	return out
+}
+
+var textMarshaler = reflect.TypeFor[interface{ MarshalText() ([]byte, error) }]()
+
+// IsIdentitySetting reports whether a settings path (SettingsPaths) is part of the identity in the
+// given world (sim or live).
+func IsIdentitySetting(path string, sim bool) bool {
+	top, _, _ := strings.Cut(path, ".")
+	if _, excluded := notIdentity[top]; excluded {
+		return false
+	}
+	unused := liveOnly
+	if !sim {
+		unused = simOnly
+	}
+	for _, k := range unused {
+		if k == top {
+			return false
+		}
+	}
+	return true
+}

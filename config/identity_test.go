@@ -1,0 +1,211 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// resultSettings are the settings that can change what an episode contains. Every settings path
+// of a Run is either here or (by its top-level key) in notIdentity: a new field must be
+// classified before the tests pass, so nobody adds a knob that silently mixes experiments.
+var resultSettings = []string{
+	"bandit_type", "optimize", "credit", "max_turns", "era", "strategy_version", "context_embedding", "seed",
+	"model", "p1_model", "p2_model", "reward_eval_model", "terminal_eval_model", "embedding_model",
+	"temperature", "max_tokens",
+	"policy.eta", "policy.gamma", "policy.horizon", "policy.alpha", "policy.beta", "policy.epsilon",
+	"policy.also.depth", "policy.also.hidden", "policy.also.epochs", "policy.also.batch_size", "policy.also.lr",
+	"policy.also.lr_min", "policy.also.score_decay", "policy.also.eta_schedule", "policy.also.score_mode",
+	"policy.also.greedy_selection", "policy.also.static_strategy", "policy.also.multi_dim_prediction",
+	"policy.also.surrogate", "policy.also.warm_epochs", "policy.also.no_early_stop",
+	"policy.also.context_embedding", "policy.update_interval", "policy.alternate_optimization", "policy.ucb_context_embedding", "judge_prompt", "openrouter_provider",
+	"sim.Dim", "sim.Opponent", "sim.SwitchEvery", "sim.Drift", "sim.AdaptAlpha", "sim.AdaptMemory", "sim.Noise",
+	"sim.Beta", "sim.Lambda", "sim.Kappa", "sim.OffsetSD", "sim.TrustRate", "sim.GoalRate", "sim.LeaveTrust",
+	"sim.LeaveAfter", "sim.LeaverTurns", "sim.NonVerbalRate",
+}
+
+// derivedSettings are identity settings the session overwrites from others (the horizon from
+// max_turns, the surrogate's context flag from context_embedding): changing them alone changes
+// nothing, and the identity records the value actually used.
+var derivedSettings = map[string]bool{"policy.horizon": true, "policy.also.context_embedding": true}
+
+func TestEverySettingIsClassified(t *testing.T) {
+	result := map[string]bool{}
+	for _, p := range resultSettings {
+		result[p] = true
+	}
+	paths := SettingsPaths()
+	seen := map[string]bool{}
+	for _, p := range paths {
+		seen[p] = true
+		top, _, _ := strings.Cut(p, ".")
+		_, excluded := notIdentity[top]
+		switch {
+		case result[p] && excluded:
+			t.Errorf("%s is both a result setting and in notIdentity", p)
+		case !result[p] && !excluded:
+			t.Errorf("setting %s is not classified: if it can change an episode's content add it to resultSettings "+
+				"(config/identity_test.go); if it cannot, add its key to notIdentity (config/identity.go) with the reason", p)
+		}
+	}
+	for _, p := range resultSettings {
+		if !seen[p] {
+			t.Errorf("resultSettings lists %s, which is no longer a setting", p)
+		}
+	}
+}
+
+// Changing any one setting changes the fingerprint exactly when the setting is part of the
+// identity in that world: checked by mutating every field of the struct through reflection.
+func TestFingerprintFollowsEverySetting(t *testing.T) {
+	liveBase := DefaultRun()
+	liveBase.Model = "openrouter/vendor/agent"
+	worlds := map[string]Run{"sim": DefaultRun(), "live": liveBase}
+	// In the sim world a model name other than sim turns the run live: a different world, which
+	// is a different identity anyway; those are checked in the live world.
+	flipsWorld := map[string]bool{"model": true, "p1_model": true, "p2_model": true, "reward_eval_model": true, "terminal_eval_model": true}
+	for world, base := range worlds {
+		baseID, err := base.Identity()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range SettingsPaths() {
+			if world == "sim" && flipsWorld[path] {
+				continue
+			}
+			r := base
+			r.Tasks = append([]string(nil), base.Tasks...)
+			mutate(t, reflect.ValueOf(&r).Elem(), strings.Split(path, "."))
+			id, err := r.Identity()
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			want := IsIdentitySetting(path, world == "sim") && !derivedSettings[path]
+			if changed := id.Fingerprint != baseID.Fingerprint; changed != want {
+				t.Errorf("%s world: changing %s changed the fingerprint: %v, want %v", world, path, changed, want)
+			}
+		}
+	}
+}
+
+// mutate changes the field at a JSON path to another valid-looking value.
+func mutate(t *testing.T, v reflect.Value, path []string) {
+	t.Helper()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		if name != path[0] {
+			continue
+		}
+		fv := v.Field(i)
+		if len(path) > 1 {
+			mutate(t, fv, path[1:])
+			return
+		}
+		switch fv.Kind() {
+		case reflect.String:
+			fv.SetString(fv.String() + "x")
+		case reflect.Bool:
+			fv.SetBool(!fv.Bool())
+		case reflect.Int, reflect.Int64:
+			fv.SetInt(fv.Int() + 3)
+		case reflect.Float64:
+			fv.SetFloat(fv.Float() + 0.5)
+		case reflect.Slice:
+			fv.Set(reflect.Append(fv, reflect.Zero(fv.Type().Elem())))
+		case reflect.Map:
+			m := reflect.MakeMap(fv.Type())
+			m.SetMapIndex(reflect.ValueOf("openai").Convert(fv.Type().Key()), reflect.Zero(fv.Type().Elem()))
+			fv.Set(m)
+		default:
+			t.Fatalf("%s: cannot mutate a %s", f.Name, fv.Kind())
+		}
+		return
+	}
+	t.Fatalf("no field %q", path[0])
+}
+
+func TestDerivedTagsCarryTheFingerprint(t *testing.T) {
+	tag := func(change func(*Run)) string {
+		r := DefaultRun()
+		change(&r)
+		return r.DefaultTag()
+	}
+	base := tag(func(*Run) {})
+	id, _ := DefaultRun().Identity()
+	if !strings.HasSuffix(base, "_"+id.Short()) {
+		t.Fatalf("default tag %s does not end with the fingerprint %s", base, id.Short())
+	}
+	for name, m := range map[string]func(*Run){
+		"eta":              func(r *Run) { r.Policy.Eta = 20 },
+		"strategy_version": func(r *Run) { r.StrategyVersion = "v1" },
+		"credit":           func(r *Run) { r.Credit = "own-turn" },
+		"max_turns":        func(r *Run) { r.MaxTurns = 4 },
+	} {
+		if got := tag(m); got == base {
+			t.Errorf("%s: the derived tag did not change (%s)", name, got)
+		}
+	}
+	// Same last path part, different providers: different models, different tags.
+	a := tag(func(r *Run) { r.Model = "openrouter/x/b" })
+	b := tag(func(r *Run) { r.Model = "openai/b" })
+	if a == b {
+		t.Errorf("openrouter/x/b and openai/b derive one tag %s", a)
+	}
+	// A custom model moved to another server is the same model.
+	c1 := tag(func(r *Run) { r.Model = "custom/qwen@http://10.0.0.1:8000/v1" })
+	c2 := tag(func(r *Run) { r.Model = "custom/qwen@http://10.0.0.2:9000/v1" })
+	if c1 != c2 {
+		t.Errorf("a moved custom server changed the tag: %s vs %s", c1, c2)
+	}
+	// Selection is not identity: the fingerprint part stays.
+	s1, s2 := DefaultRun(), DefaultRun()
+	s2.MaxEpisodes, s2.Tasks = 3, []string{"x"}
+	i1, _ := s1.Identity()
+	i2, _ := s2.Identity()
+	if i1.Fingerprint != i2.Fingerprint {
+		t.Error("max_episodes/tasks changed the fingerprint")
+	}
+}
+
+func TestLiveIdentityFillsThePapersModels(t *testing.T) {
+	r := DefaultRun()
+	r.Model = "openai/gpt-4o-mini"
+	explicit := r
+	explicit.RewardEvalModel, explicit.TerminalEvalModel, explicit.EmbeddingModel =
+		"openrouter/deepseek/deepseek-v3.2", "openrouter/openai/gpt-4o", "openrouter/qwen/qwen3-embedding-8b"
+	a, _ := r.Identity()
+	b, _ := explicit.Identity()
+	if a.Fingerprint != b.Fingerprint {
+		t.Errorf("unset judges and the paper's judges named explicitly differ:\n%s\n%s", a.Config, b.Config)
+	}
+	if strings.Contains(string(a.Config), `"sim"`) {
+		t.Errorf("a live identity carries the sim world's settings: %s", a.Config)
+	}
+}
+
+func TestConfigDiffListsTheSettingsThatDiffer(t *testing.T) {
+	a, b := DefaultRun(), DefaultRun()
+	b.Policy.Eta, b.MaxTurns = 20, 4
+	ia, _ := a.Identity()
+	ib, _ := b.Identity()
+	diffs, err := ConfigDiff(ia.Config, ib.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(diffs, "\n")
+	for _, want := range []string{"policy.eta: 5 -> 20", "max_turns: 20 -> 4", "policy.horizon: 19 -> 3"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diff lacks %q:\n%s", want, got)
+		}
+	}
+	if len(diffs) != 3 {
+		t.Errorf("diff lists %d settings, want 3:\n%s", len(diffs), got)
+	}
+	if d, _ := ConfigDiff(ia.Config, ia.Config); len(d) != 0 {
+		t.Errorf("identical configurations differ: %v", d)
+	}
+}
