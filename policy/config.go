@@ -20,6 +20,12 @@ type Config struct {
 	// Epsilon is the exploration rate of epsilon-greedy and of ALSO's greedy selection.
 	Epsilon float64    `json:"epsilon" toml:"epsilon"`
 	ALSO    ALSOConfig `json:"also" toml:"also"`
+
+	// PopulationSize is the population of opro, evoprompt-* and promptbreeder (the first
+	// PopulationSize pool arms seed it); EvolutionInterval the turns between their evolutions.
+	PopulationSize    int        `json:"population_size" toml:"population_size"`
+	EvolutionInterval int        `json:"evolution_interval" toml:"evolution_interval"`
+	OPRO              OPROConfig `json:"opro" toml:"opro"`
 }
 
 // ALSOConfig is the ALSO bandit and its neural surrogate (also-method.md sections 1.5-1.7).
@@ -52,6 +58,7 @@ func DefaultConfig() Config {
 		Eta: 5, Horizon: 19, Alpha: 1, Beta: 0.01, Epsilon: 0.1,
 		ALSO: ALSOConfig{Depth: 2, Hidden: 100, Epochs: 100, BatchSize: 8, LR: 1e-2, LRMin: 1e-4,
 			ScoreDecay: 0.9, ScoreMode: "nn", Surrogate: "scratch", WarmEpochs: 20, UseContext: true},
+		PopulationSize: 5, EvolutionInterval: 5, OPRO: OPROConfig{Samples: 5, Threshold: 0.5, TopK: 10},
 	}
 }
 
@@ -71,6 +78,9 @@ func (c Config) Validate() error {
 		return bad("beta", c.Beta, "must be >= 0")
 	case c.Epsilon < 0 || c.Epsilon > 1:
 		return bad("epsilon", c.Epsilon, "must be in [0, 1]")
+	}
+	if err := c.validatePopulation(); err != nil {
+		return err
 	}
 	a := c.ALSO
 	switch {
