@@ -90,8 +90,8 @@ func TestOPROSamplesDeduplicatesAndKeepsTheBest(t *testing.T) {
 	answers := []string{
 		"<BIO>  A calm negotiator who listens first.  </BIO>",
 		"<BIO>A calm negotiator who listens first.</BIO>", // same text again
-		"<BIO>arm text 2</BIO>",                          // already a member
-		"too short",                                      // no tag, under 10 characters... 9
+		"<BIO>arm text 2</BIO>",                           // already a member
+		"too short",                                       // no tag, under 10 characters... 9
 		"A bare reply without tags, but of a usable length.",
 	}
 	opt := &fakeOptimiser{answer: func(n int, r OptimiserRequest) ([]string, error) {
