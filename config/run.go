@@ -41,6 +41,10 @@ type Run struct {
 	RewardEvalModel   string  `toml:"reward_eval_model" json:"reward_eval_model,omitempty"`
 	TerminalEvalModel string  `toml:"terminal_eval_model" json:"terminal_eval_model,omitempty"`
 	EmbeddingModel    string  `toml:"embedding_model" json:"embedding_model,omitempty"`
+	// OptimizerModel writes new arm texts for opro, evoprompt-* and promptbreeder: "sim" (the
+	// sim world's offline optimiser) or an LLM; "" picks by world (sim, or the artifact's
+	// openrouter/qwen/qwen-2.5-7b-instruct in a live run).
+	OptimizerModel string `toml:"optimizer_model" json:"optimizer_model,omitempty"`
 	Temperature       float64 `toml:"temperature" json:"temperature"`
 	MaxTokens         int     `toml:"max_tokens" json:"max_tokens"`
 	LLMCache          string  `toml:"llm_cache" json:"llm_cache"`
@@ -185,6 +189,10 @@ func (r Run) Validate() error {
 		return bad("model", `""`, "must name a model (sim for the simulated world)")
 	case r.Resume && r.Tag == "":
 		return fmt.Errorf("resume needs an explicit tag (--tag): it skips tasks already stored under that tag")
+	case r.IsSim() && r.OptimizerModel != "" && r.OptimizerModel != llm.SimModel:
+		return bad("optimizer_model", r.OptimizerModel, "must be sim (or unset) in the simulated world, which answers optimiser prompts offline")
+	case !r.IsSim() && r.OptimizerModel == llm.SimModel:
+		return bad("optimizer_model", r.OptimizerModel, "must name an LLM in a live run (the simulated world cannot serve live agents)")
 	}
 	for name, l := range r.LLMLimits {
 		if name != string(llm.ProviderOpenRouter) && name != string(llm.ProviderOpenAI) && name != string(llm.ProviderCustom) {

@@ -63,7 +63,7 @@ func (g *evoGA) evolve(turn int) error {
 		prompt := strings.ReplaceAll(sotopia.EvoPromptGA, "<bio1>", p1.Text)
 		prompt = strings.ReplaceAll(prompt, "<bio2>", p2.Text)
 		ev := OptimiserEvent{Turn: turn, Operator: "evoprompt-ga", Parents: ids(p1, p2)}
-		answers, err := g.ask(&ev, OptimiserRequest{Operator: "evoprompt-ga", Prompt: prompt, Temperature: 0.3, Samples: 1})
+		answers, err := g.ask(&ev, OptimiserRequest{Operator: "evoprompt-ga", Turn: turn, Prompt: prompt, Temperature: 0.3, Samples: 1})
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func (d *evoDE) evolve(turn int) error {
 		prompt = strings.ReplaceAll(prompt, "<bio2>", b2.Text)
 		prompt = strings.ReplaceAll(prompt, "<bio3>", best.Text)
 		ev := OptimiserEvent{Turn: turn, Operator: "evoprompt-de", Parents: ids(base, b1, b2, best)}
-		answers, err := d.ask(&ev, OptimiserRequest{Operator: "evoprompt-de", Prompt: prompt, Temperature: 0.3, Samples: 1})
+		answers, err := d.ask(&ev, OptimiserRequest{Operator: "evoprompt-de", Turn: turn, Prompt: prompt, Temperature: 0.3, Samples: 1})
 		if err != nil {
 			return err
 		}

@@ -111,7 +111,7 @@ func (o *opro) evolve(turn int) error {
 		ev.Parents = append(ev.Parents, s.id)
 		parents = append(parents, &Member{ID: s.id})
 	}
-	answers, err := o.ask(&ev, OptimiserRequest{Operator: "opro", Prompt: prompt, Temperature: 1.0, Samples: o.cfg.OPRO.Samples})
+	answers, err := o.ask(&ev, OptimiserRequest{Operator: "opro", Turn: turn, Prompt: prompt, Temperature: 1.0, Samples: o.cfg.OPRO.Samples})
 	if err != nil {
 		return err
 	}

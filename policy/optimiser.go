@@ -5,6 +5,8 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+
+	"github.com/also-project/also/sotopia"
 )
 
 // Optimiser is the LLM that population policies (OPRO, EvoPrompt, PromptBreeder) ask for new arm
@@ -27,6 +29,7 @@ type OptimiserRequest struct {
 	// Operator names the step asking (opro, evoprompt-ga, evoprompt-de, promptbreeder-mutation,
 	// promptbreeder-hypermutation), for logs and usage records.
 	Operator    string
+	Turn        int // the turn after which the policy evolves
 	Prompt      string
 	Temperature float64
 	Samples     int
@@ -64,28 +67,12 @@ type Member struct {
 	ThinkingStyle  string `json:"thinking_style,omitempty"`
 }
 
-// OptimiserEvent records one optimiser step: what was asked, what came back, what was kept.
-type OptimiserEvent struct {
-	Turn     int      `json:"turn"`
-	Operator string   `json:"operator"`
-	Parents  []string `json:"parents,omitempty"`
-	// Answers is how many texts the optimiser returned; Accepted the IDs of the members made
-	// from them; Rejected why the others were not used (with the answer).
-	Answers  int         `json:"answers"`
-	Accepted []string    `json:"accepted,omitempty"`
-	Rejected []Rejection `json:"rejected,omitempty"`
-	// Replaced is the ID of the member a new one took the place of; Reverted names a DE trial
-	// that lost to the member it challenged, which is back.
-	Replaced string `json:"replaced,omitempty"`
-	Reverted string `json:"reverted,omitempty"`
-	Err      string `json:"error,omitempty"`
-}
-
-// Rejection is an unusable optimiser answer.
-type Rejection struct {
-	Reason string `json:"reason"`
-	Answer string `json:"answer"`
-}
+// OptimiserEvent and Rejection are the records of optimiser steps (defined in sotopia, where
+// the episode log keeps them).
+type (
+	OptimiserEvent = sotopia.OptimiserEvent
+	Rejection      = sotopia.Rejection
+)
 
 // Evolving is a policy whose arms change during the episode. The episode loop asks it, after
 // every Select, for the text of the chosen arm and records its events.

@@ -30,3 +30,17 @@ func (c Config) validatePopulation() error {
 	}
 	return nil
 }
+
+// NeedsOptimiser reports whether the named policy (or alias) writes arm texts with an optimiser
+// LLM, so a run must provide one (and, live, its key).
+func NeedsOptimiser(name string) bool {
+	in, err := Lookup(name)
+	if err != nil {
+		return false
+	}
+	switch in.Name {
+	case "opro", "evoprompt-ga", "evoprompt-de", "promptbreeder":
+		return true
+	}
+	return false
+}

@@ -88,7 +88,7 @@ func (b *promptBreeder) replicate(turn, w, l int) error {
 			style = sotopia.PromptBreederThinkingStyles[b.rng.IntN(len(sotopia.PromptBreederThinkingStyles))]
 			prompt = pbProblem + " " + style
 		}
-		answers, err := b.ask(&ev, OptimiserRequest{Operator: op, Prompt: prompt, Temperature: 0.8, Samples: 1})
+		answers, err := b.ask(&ev, OptimiserRequest{Operator: op, Turn: turn, Prompt: prompt, Temperature: 0.8, Samples: 1})
 		if err != nil || len(answers) == 0 {
 			return err
 		}
@@ -99,7 +99,7 @@ func (b *promptBreeder) replicate(turn, w, l int) error {
 		}
 		mutation = text
 	}
-	answers, err := b.ask(&ev, OptimiserRequest{Operator: op, Prompt: pbMutationPrompt(mutation, style, winner.Text), Temperature: 0.8, Samples: 1})
+	answers, err := b.ask(&ev, OptimiserRequest{Operator: op, Turn: turn, Prompt: pbMutationPrompt(mutation, style, winner.Text), Temperature: 0.8, Samples: 1})
 	if err != nil || len(answers) == 0 {
 		return err
 	}

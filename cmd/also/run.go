@@ -88,6 +88,7 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.StringVar(&r.RewardEvalModel, "reward-eval-model", r.RewardEvalModel, "per-turn judge model (live runs default to "+live.DefaultRewardEvalModel+")")
 	fs.StringVar(&r.TerminalEvalModel, "terminal-eval-model", r.TerminalEvalModel, "terminal judge model (live runs default to "+live.DefaultTerminalEvalModel+")")
 	fs.StringVar(&r.EmbeddingModel, "embedding-model", r.EmbeddingModel, "context/arm embedding model (live runs default to "+live.DefaultEmbeddingModel+")")
+	fs.StringVar(&r.OptimizerModel, "optimizer-model", r.OptimizerModel, "LLM that writes new arm texts for opro, evoprompt-*, promptbreeder (sim world: sim; live runs default to "+live.DefaultOptimizerModel+")")
 	fs.Float64Var(&r.Temperature, "temperature", r.Temperature, "agent sampling temperature")
 	fs.IntVar(&r.MaxTokens, "max-tokens", r.MaxTokens, "agent generation limit")
 	fs.StringVar(&r.LLMCache, "llm-cache", r.LLMCache, "record/replay cache: off, record, replay, auto")
@@ -111,6 +112,8 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.Float64Var(&p.Alpha, "alpha", p.Alpha, "LinUCB alpha / NeuralUCB lambda")
 	fs.Float64Var(&p.Beta, "beta", p.Beta, "NeuralUCB nu")
 	fs.Float64Var(&p.Epsilon, "selection-epsilon", p.Epsilon, "epsilon of epsilon-greedy and ALSO's greedy selection")
+	fs.IntVar(&p.PopulationSize, "population-size", p.PopulationSize, "opro, evoprompt-*, promptbreeder: members (the first N pool arms seed it)")
+	fs.IntVar(&p.EvolutionInterval, "evolution-interval", p.EvolutionInterval, "opro, evoprompt-*, promptbreeder: turns between evolutions")
 	a := &p.ALSO
 	fs.IntVar(&a.Depth, "depth", a.Depth, "surrogate hidden layers")
 	fs.IntVar(&a.Hidden, "hidden", a.Hidden, "surrogate hidden width")

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"regexp"
@@ -46,6 +47,15 @@ var (
 	pbProblem  = strings.SplitN(sotopia.OPROMetaPrompt, "\n", 2)[0] + " "
 	oproMarker = "Below are some previous bio descriptions with their scores"
 )
+
+// Optimise implements sotopia.Optimiser. The seat and turn are mixed into the seed, so the
+// same prompt at another turn or seat gets other samples, as a live model's would.
+func (o *Optimiser) Optimise(ctx context.Context, call sotopia.OptimiserCall) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return (&Optimiser{seed: o.seed*1000003 + int64(call.Seat)*1009 + int64(call.Turn)}).Answer(call.Prompt, call.Samples)
+}
 
 // Answer returns samples answers to prompt.
 func (o *Optimiser) Answer(prompt string, samples int) ([]string, error) {
