@@ -254,7 +254,7 @@ func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
 	} else {
 		e.book.ApplyJudgement(m.Judgement)
 	}
-	if e.spec.UseContext {
+	if e.spec.embedsDialogue() {
 		e.phase = phaseEmbed
 		c.Request(e.evaluator, &messages.Embed{Purpose: "context", Turn: m.Turn, Texts: []string{e.book.Env.DialogueText()}})
 		return
@@ -262,12 +262,13 @@ func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
 	e.policySteps(c)
 }
 
-// policySteps feeds each learning seat its reward and asks it for the next arm.
+// policySteps feeds each learning seat its reward and asks the reselecting ones for the next arm
+// (loop.Book.PolicySteps: credit assignment and alternation).
 func (e *episodeActor) policySteps(c actor.Context) {
 	e.phase, e.pending = phasePolicy, 0
-	for _, seat := range e.book.Updaters(e.acting) {
-		c.Request(e.policies[seat], &messages.PolicyStep{Turn: e.book.Env.Turn(), Feedback: e.book.Feedback(seat, e.context),
-			Select: true, Context: e.context})
+	for _, st := range e.book.PolicySteps(e.acting) {
+		c.Request(e.policies[st.Seat], &messages.PolicyStep{Turn: e.book.Env.Turn(), Feedback: e.book.Feedback(st.Seat, e.context),
+			Select: st.Select, Context: e.context})
 		e.pending++
 	}
 	if e.pending == 0 {

@@ -126,7 +126,7 @@ func (p *policyActor) Receive(c actor.Context) {
 		rng := rand.New(rand.NewPCG(uint64(p.seed), uint64(p.seat)+1))
 		params := policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy, Pool: p.spec.Pool}
 		p.optimiserParams(&params)
-		pol, err := policy.New(p.spec.Bandit, params)
+		pol, err := p.spec.newPolicy(p.seat, params)
 		p.policy = pol
 		c.Respond(&messages.PolicyReady{Seat: p.seat, Error: errText(err)})
 	case *messages.PolicyStep:

@@ -37,14 +37,18 @@ type Spec struct {
 	MaxTurns   int
 	Omniscient bool
 	// Optimised says which seats have a policy; Bandit names it (policy.New).
-	Optimised  [sotopia.Seats]bool
-	Bandit     string
+	Optimised [sotopia.Seats]bool
+	Bandit    string
+	// NewPolicy, if set, builds each optimised seat's policy instead of policy.New(Bandit, ...):
+	// a library user's own policy, or a test's recording one.
+	NewPolicy  func(seat int, p policy.Params) (policy.Policy, error)
 	Policy     policy.Config
 	Strategies []sotopia.Strategy
 	// Pool trains the neural policies' surrogates on a bounded set of workers shared by every
 	// episode of the run; nil makes Run create one sized to GOMAXPROCS.
 	Pool *nn.Pool
-	// UseContext embeds the dialogue every turn and passes it to the policies.
+	// UseContext embeds the dialogue every turn and passes it to the policies (for the built-in
+	// policies, only when the bandit reads it: policy.ReadsContext).
 	UseContext bool
 	Credit     string
 	Seed       int64
@@ -110,12 +114,17 @@ func (s *Spec) Validate() error {
 		if len(s.Strategies) == 0 {
 			return errors.New("run: optimised seats need a strategy pool")
 		}
-		if _, err := policy.Lookup(s.Bandit); err != nil {
-			return err
+		if s.NewPolicy == nil {
+			if _, err := policy.Lookup(s.Bandit); err != nil {
+				return err
+			}
 		}
 		if err := s.Policy.Validate(); err != nil {
 			return err
 		}
+	}
+	if s.Policy.AlternateOptimization && !(s.Optimised[0] && s.Optimised[1]) {
+		return errors.New("alternate_optimization needs both seats optimised (optimize both)")
 	}
 	for _, t := range s.Tasks {
 		if _, _, err := s.Dataset.Resolve(t); err != nil {
@@ -127,6 +136,22 @@ func (s *Spec) Validate() error {
 
 func (s *Spec) anyOptimised() bool { return s.Optimised[0] || s.Optimised[1] }
 
+// embedsDialogue says whether the dialogue is embedded after every turn: only when a policy
+// reads it (a live run pays one embedding call per turn for it).
+func (s *Spec) embedsDialogue() bool {
+	if !s.UseContext || !s.anyOptimised() {
+		return false
+	}
+	return s.NewPolicy != nil || policy.ReadsContext(s.Bandit, s.Policy)
+}
+
+func (s *Spec) newPolicy(seat int, p policy.Params) (policy.Policy, error) {
+	if s.NewPolicy != nil {
+		return s.NewPolicy(seat, p)
+	}
+	return policy.New(s.Bandit, p)
+}
+
 func (s *Spec) logf(format string, args ...any) {
 	if s.Logf != nil {
 		s.Logf(format, args...)
@@ -136,5 +161,6 @@ func (s *Spec) logf(format string, args ...any) {
 // loopConfig is the part of the spec every episode's bookkeeping shares.
 func (s *Spec) loopConfig() *loop.Config {
 	return &loop.Config{Dataset: s.Dataset, Era: s.Era, MaxTurns: s.MaxTurns, Omniscient: s.Omniscient,
-		Optimised: s.Optimised, Strategies: s.Strategies, Credit: s.Credit, Tag: s.Tag, RunSeed: s.Seed}
+		Optimised: s.Optimised, Strategies: s.Strategies, Credit: s.Credit, Alternate: s.Policy.AlternateOptimization,
+		Tag: s.Tag, RunSeed: s.Seed}
 }

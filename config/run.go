@@ -216,7 +216,33 @@ func (r Run) Validate() error {
 	p := r.Policy
 	p.Horizon = max(1, r.MaxTurns-1)
 	p.ALSO.UseContext = r.UseContext
-	return p.Validate()
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return r.validatePolicyRun()
+}
+
+// validatePolicyRun checks the policy keys that depend on the rest of the run.
+func (r Run) validatePolicyRun() error {
+	p := r.Policy
+	switch {
+	case p.AlternateOptimization && r.Optimize != "both":
+		return fmt.Errorf("alternate_optimization = true: needs optimize = both, not %q (the artifact ignores it then)", r.Optimize)
+	case p.UCBContext && !r.UseContext:
+		return fmt.Errorf("ucb_context_embedding = true: needs context_embedding = true (the dialogue is embedded only then)")
+	}
+	if opt, _ := r.Optimised(); p.UpdateInterval != 1 && (opt[0] || opt[1]) {
+		if in, _ := policy.Lookup(r.Bandit); !in.Retrains {
+			var retrained []string
+			for _, n := range policy.Names() {
+				if in, _ := policy.Lookup(n); in.Retrains {
+					retrained = append(retrained, n)
+				}
+			}
+			return fmt.Errorf("update_interval = %d: only %s retrain a network; %s learns in every update", p.UpdateInterval, strings.Join(retrained, ", "), r.Bandit)
+		}
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

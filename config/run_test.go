@@ -95,3 +95,47 @@ func TestLLMLimitsPerProvider(t *testing.T) {
 		t.Fatalf("negative tpm: %v", err)
 	}
 }
+
+// The policy keys that reproduce the artifact's runner options, read from a run file and
+// validated against the rest of the run with the line of the key at fault.
+func TestPolicyRunnerKeys(t *testing.T) {
+	r, err := LoadRun(writeFile(t, `bandit_type = "instinct"
+[policy]
+update_interval = 2
+alternate_optimization = true
+ucb_context_embedding = true
+[policy.also]
+eta_schedule = "divide-sqrt"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := r.Policy; p.UpdateInterval != 2 || !p.AlternateOptimization || !p.UCBContext || p.ALSO.EtaSchedule != "divide-sqrt" {
+		t.Fatalf("loaded %+v", p)
+	}
+	cases := []struct{ body, want string }{
+		{"optimize = \"p1\"\n[policy]\nalternate_optimization = true\n", ":3: alternate_optimization = true: needs optimize = both"},
+		{"context_embedding = false\n[policy]\nucb_context_embedding = true\n", ":3: ucb_context_embedding = true: needs context_embedding = true"},
+		{"bandit_type = \"exp3\"\n[policy]\nupdate_interval = 3\n", ":3: update_interval = 3: only also, instinct, neural_ucb retrain a network; exp3"},
+		{"[policy]\nupdate_interval = 0\n", ":2: update_interval = 0"},
+		{"[policy.also]\neta_schedule = \"dynamic\"\n", ":2: eta_schedule = dynamic: must be one of constant, divide-sqrt, multiply-sqrt"},
+		{"[policy.also]\ndynamic_eta = true\n", "unknown key \"policy.also.dynamic_eta\""},
+		{"[policy.also]\ndynamic_eta_divide = true\n", "unknown key \"policy.also.dynamic_eta_divide\""},
+		{"[policy.also]\ncontext_embedding = false\n", "unknown key \"policy.also.context_embedding\""},
+	}
+	for _, c := range cases {
+		_, err := LoadRun(writeFile(t, c.body))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want it to contain %q", c.body, err, c.want)
+		}
+	}
+	ok := DefaultRun()
+	ok.Bandit, ok.Policy.UpdateInterval = "neural_ucb", 5
+	if err := ok.Validate(); err != nil {
+		t.Errorf("update_interval with a retrained bandit: %v", err)
+	}
+	ok.Bandit, ok.Optimize = "exp3", "none" // no policy: the interval is moot
+	if err := ok.Validate(); err != nil {
+		t.Errorf("update_interval without optimised seats: %v", err)
+	}
+}

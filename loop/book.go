@@ -33,8 +33,11 @@ type Config struct {
 	Optimised  [sotopia.Seats]bool
 	Strategies []sotopia.Strategy
 	Credit     string
-	Tag        string
-	RunSeed    int64
+	// Alternate is the artifact's --alternate-optimization (both seats optimised): every seat is
+	// still fed, but only one retrains and reselects per turn, seat 0 after odd turns.
+	Alternate bool
+	Tag       string
+	RunSeed   int64
 }
 
 // Book is one episode's state.
@@ -153,9 +156,22 @@ func (b *Book) SetContextHash(v []float64) {
 	b.Turns[len(b.Turns)-1].ContextHash = hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// Updaters lists the seats that learn from and reselect after the last step.
-func (b *Book) Updaters(acting int) []int {
-	var out []int
+// SeatStep is what one seat's policy does after a turn: learn from the reward that followed it
+// (its Feedback), and reselect if Select is set.
+type SeatStep struct {
+	Seat   int
+	Select bool
+}
+
+// PolicySteps lists the seats that learn from the last step, the one acting seat spoke, and
+// whether each reselects (also-method.md 1.4 steps 4-5):
+//   - credit all (the artifact): every optimised seat learns and reselects;
+//   - credit own-turn: only the acting seat learns and reselects;
+//   - alternate: every fed seat learns, but only seat (t-1) mod 2 reselects after turn t (the
+//     artifact's runner starts its alternation with P1 on turn 1 and switches every turn).
+func (b *Book) PolicySteps(acting int) []SeatStep {
+	turn := b.Env.Turn()
+	var out []SeatStep
 	for s := range sotopia.Seats {
 		if !b.spec.Optimised[s] {
 			continue
@@ -163,7 +179,7 @@ func (b *Book) Updaters(acting int) []int {
 		if b.spec.Credit == CreditOwnTurn && s != acting {
 			continue
 		}
-		out = append(out, s)
+		out = append(out, SeatStep{Seat: s, Select: !b.spec.Alternate || s == (turn-1)%2})
 	}
 	return out
 }

@@ -16,18 +16,21 @@ import (
 //     importance-weighted reward r / max(p, 0.01) into the newest row of the actual-score trace
 //     at the active arm, and appends (arm, context, r) to the history.
 //   - Select (1.4 step 5, 1.5, 1.7) retrains the surrogate MLP on the whole history (from
-//     scratch, or warm), predicts every arm at the current context, appends the prediction
-//     vector to the score trace, and draws an arm from softmax(eta * sum_k lambda^(n-k) S_k).
+//     scratch, or warm) after runner turns t with t % UpdateInterval == 0, predicts every arm at
+//     the current context with the network as last trained, appends the prediction vector to
+//     the score trace, and draws an arm from softmax(eta' * sum_k lambda^(n-k) S_k), eta' the
+//     eta of the configured schedule at t.
 //
 // Turn 1 is played on arm 0 (the unmodified background) before any Select.
 type alsoBandit struct {
-	cfg  ALSOConfig
-	eta  float64
-	eps  float64
-	arms []Arm
-	dim  int // arm embedding width
-	rng  *rand.Rand
-	pool *nn.Pool
+	cfg      ALSOConfig
+	eta      float64
+	eps      float64
+	interval int // retrain after turns t with t % interval == 0
+	arms     []Arm
+	dim      int // arm embedding width
+	rng      *rand.Rand
+	pool     *nn.Pool
 
 	// ctxDim is the context part of the network input (UseContext only). It starts at the arm
 	// embedding width (the reference's --context-embedding-dim default equals the embedder's
@@ -47,9 +50,13 @@ type alsoBandit struct {
 
 	warm        *nn.MLP // Surrogate "warm": the network carried across turns
 	warmTrained bool
+	// kept is the scratch network between trainings when interval > 1: the artifact selects
+	// with its model as last trained (or as initialised, before any training).
+	kept *nn.MLP
 
-	// predict is the surrogate (retrain + predict every arm); tests substitute fixed vectors.
-	predict func(ctx []float64) ([]float64, error)
+	// predict is the surrogate (retrain if train, then predict every arm); tests substitute
+	// fixed vectors.
+	predict func(ctx []float64, train bool) ([]float64, error)
 }
 
 // alsoRecord is one history entry: the arm that was active, the context after that turn (nil
@@ -85,7 +92,7 @@ func newALSO(p Params) (Policy, error) {
 		}
 	}
 	b := &alsoBandit{
-		cfg: p.Config.ALSO, eta: p.Config.Eta, eps: p.Config.Epsilon,
+		cfg: p.Config.ALSO, eta: p.Config.Eta, eps: p.Config.Epsilon, interval: p.Config.UpdateInterval,
 		arms: p.Arms, dim: dim, rng: p.Rand, pool: pool,
 		ctxDim: dim, lastProb: 1 / float64(len(p.Arms)),
 	}
@@ -173,9 +180,10 @@ func (b *alsoBandit) checkContext(c []float64) error {
 	return nil
 }
 
-// Select retrains the surrogate and draws the arm for the next turn. turn is the runner turn
-// just played (the t of also-method.md 1.4), used by DynamicEta; context is the dialogue
-// embedding after it (nil when missing or disabled).
+// Select retrains the surrogate (when turn % UpdateInterval == 0) and draws the arm for the next
+// turn. turn is the runner turn just played (the t of also-method.md 1.4, the artifact's
+// current_turn), used by the interval and the eta schedule; context is the dialogue embedding
+// after it (nil when missing or disabled).
 func (b *alsoBandit) Select(turn int, context []float64) (Choice, error) {
 	k := len(b.arms)
 	if b.stopped {
@@ -191,7 +199,7 @@ func (b *alsoBandit) Select(turn int, context []float64) (Choice, error) {
 			return Choice{}, fmt.Errorf("also: select (turn %d): %w", turn, err)
 		}
 	}
-	preds, err := b.predict(context)
+	preds, err := b.predict(context, turn%b.interval == 0)
 	if err != nil {
 		return Choice{}, err
 	}

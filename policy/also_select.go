@@ -45,21 +45,21 @@ func cumulativeScores(mode string, nnTrace, actual [][]float64, lambda float64) 
 	return decayedSum(nnTrace, lambda)
 }
 
-// effectiveEta is the softmax temperature at runner turn t. With DynamicEta the artifact's code
-// divides by sqrt(t+1) while its help text says "eta * sqrt(t+1)"; this port follows the help
-// text, the stated intent (anneal towards exploitation as evidence accumulates). Dividing is
-// the anytime-Exp3 schedule, right when the summed scores grow linearly in t; here the sum
-// decays with lambda = 0.9, so it saturates near 1/(1-lambda) = 10 rounds' worth of scores and a
-// shrinking eta would make late selections *more* random. DynamicEtaDivide reproduces the code.
-func effectiveEta(eta float64, cfg ALSOConfig, t int) float64 {
-	if !cfg.DynamicEta {
-		return eta
+// effectiveEta is the softmax temperature at runner turn t (the turn just played, 1-based, as the
+// artifact passes its current_turn to select) under the configured schedule. The artifact's
+// --dynamic-eta divides by sqrt(t+1) (EtaDivideSqrt) although its help text says "eta *
+// sqrt(t+1)" (EtaMultiplySqrt). Dividing is the anytime-Exp3 schedule, right when the summed
+// scores grow linearly in t; here the sum decays with lambda = 0.9 and saturates near
+// 1/(1-lambda) = 10 rounds' worth of scores, so a shrinking eta makes late selections *more*
+// random, while multiplying sharpens them as evidence accumulates.
+func effectiveEta(eta float64, schedule string, t int) float64 {
+	switch schedule {
+	case EtaDivideSqrt:
+		return eta / math.Sqrt(float64(t+1))
+	case EtaMultiplySqrt:
+		return eta * math.Sqrt(float64(t+1))
 	}
-	f := math.Sqrt(float64(t + 1))
-	if cfg.DynamicEtaDivide {
-		return eta / f
-	}
-	return eta * f
+	return eta
 }
 
 // softmaxProbs is softmax(eta * scores); ok is false when any value is NaN or infinite.
@@ -79,7 +79,7 @@ func softmaxProbs(scores []float64, eta float64) ([]float64, bool) {
 // sample is 1.7 steps 3-7: decayed cumulative scores, softmax, categorical draw.
 func (b *alsoBandit) sample(turn int) (Choice, bool) {
 	scores := cumulativeScores(b.cfg.ScoreMode, b.nnTrace, b.actual, b.cfg.ScoreDecay)
-	p, ok := softmaxProbs(scores, effectiveEta(b.eta, b.cfg, turn))
+	p, ok := softmaxProbs(scores, effectiveEta(b.eta, b.cfg.EtaSchedule, turn))
 	if !ok {
 		return Choice{}, false
 	}

@@ -51,18 +51,19 @@ func (b *alsoBandit) trainConfig(n int, warmContinue bool) nn.TrainConfig {
 	}
 }
 
-// surrogate trains on the history (on a pool worker) and returns every arm's predicted reward
-// at context ctx (the mean of the seven heads in multi-dim mode).
-func (b *alsoBandit) surrogate(ctx []float64) ([]float64, error) {
+// surrogate trains on the history when train is set (on a pool worker) and returns every arm's
+// predicted reward at context ctx (the mean of the seven heads in multi-dim mode). As in the
+// artifact, an empty history trains nothing.
+func (b *alsoBandit) surrogate(ctx []float64, train bool) ([]float64, error) {
 	spec := b.spec()
 	k := len(b.arms)
 	preds := make([]float64, k)
 	err := b.pool.Do(context.Background(), func(ws *nn.Workspace) error {
-		net, warmContinue, err := b.network(ws, spec)
+		net, warmContinue, err := b.network(ws, spec, train)
 		if err != nil {
 			return err
 		}
-		if n := len(b.history); n > 0 {
+		if n := len(b.history); n > 0 && train {
 			data := ws.Data(n, spec.In, spec.Out)
 			for i, r := range b.history {
 				b.fillInput(data.X[i*spec.In:(i+1)*spec.In], r.arm, r.context)
@@ -99,23 +100,38 @@ func (b *alsoBandit) surrogate(ctx []float64) ([]float64, error) {
 	return preds, err
 }
 
-// network returns the net to train: a freshly initialised scratch network in the workspace
-// (re-created every turn, 1.5), or the bandit's own network in warm mode, initialised on first
-// use or when the input width changed, and otherwise continued (warmContinue).
-func (b *alsoBandit) network(ws *nn.Workspace, spec nn.Spec) (net *nn.MLP, warmContinue bool, err error) {
-	if b.cfg.Surrogate != "warm" {
+// network returns the net to (train and) predict with:
+//   - scratch, retraining after every turn: a freshly initialised network in the workspace
+//     (re-created every turn, 1.5);
+//   - scratch with an update interval > 1: the bandit's own network, re-initialised when it
+//     is about to be retrained and kept as trained until the next training;
+//   - warm: the bandit's own network, initialised on first use or when the input width changed,
+//     and otherwise continued (warmContinue).
+func (b *alsoBandit) network(ws *nn.Workspace, spec nn.Spec, train bool) (net *nn.MLP, warmContinue bool, err error) {
+	switch {
+	case b.cfg.Surrogate == "warm":
+		if b.warm == nil || b.warm.Spec() != spec {
+			if b.warm, err = nn.NewMLP(spec); err != nil {
+				return nil, false, err
+			}
+			b.warm.Init(b.rng)
+			b.warmTrained = false
+		}
+		return b.warm, b.warmTrained, nil
+	case b.interval == 1:
 		if net, err = ws.Net(spec); err != nil {
 			return nil, false, err
 		}
 		net.Init(b.rng)
 		return net, false, nil
 	}
-	if b.warm == nil || b.warm.Spec() != spec {
-		if b.warm, err = nn.NewMLP(spec); err != nil {
+	if b.kept == nil || b.kept.Spec() != spec {
+		if b.kept, err = nn.NewMLP(spec); err != nil {
 			return nil, false, err
 		}
-		b.warm.Init(b.rng)
-		b.warmTrained = false
+		b.kept.Init(b.rng)
+	} else if train && len(b.history) > 0 {
+		b.kept.Init(b.rng)
 	}
-	return b.warm, b.warmTrained, nil
+	return b.kept, false, nil
 }

@@ -149,11 +149,11 @@ func TestALSO_ConstructionErrors(t *testing.T) {
 		t.Fatalf("alias adversarial: %v %v", p, err)
 	}
 	b := p.(*alsoBandit)
-	b.predict = func([]float64) ([]float64, error) { return nil, errors.New("boom") }
+	b.predict = func([]float64, bool) ([]float64, error) { return nil, errors.New("boom") }
 	if _, err := b.Select(1, nil); err == nil {
 		t.Error("surrogate error swallowed")
 	}
-	b.predict = func([]float64) ([]float64, error) { return []float64{1}, nil }
+	b.predict = func([]float64, bool) ([]float64, error) { return []float64{1}, nil }
 	if _, err := b.Select(1, nil); err == nil {
 		t.Error("short prediction vector accepted")
 	}

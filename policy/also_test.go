@@ -4,21 +4,24 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
 // Tests of the ALSO bandit, named after the also-method.md section they check.
 
-// fixedPredictions replaces the surrogate with a scripted sequence of prediction vectors and
-// counts the calls.
+// fixedPredictions replaces the surrogate with a scripted sequence of prediction vectors,
+// counts the calls and records which of them were asked to retrain.
 type fixedPredictions struct {
-	rows  [][]float64
-	calls int
+	rows    [][]float64
+	calls   int
+	trained []bool
 }
 
-func (f *fixedPredictions) next([]float64) ([]float64, error) {
+func (f *fixedPredictions) next(_ []float64, train bool) ([]float64, error) {
 	row := f.rows[min(f.calls, len(f.rows)-1)]
 	f.calls++
+	f.trained = append(f.trained, train)
 	return slices.Clone(row), nil
 }
 
@@ -106,27 +109,91 @@ func TestALSO_1_7_DecayWeights(t *testing.T) {
 	}
 }
 
-// 1.7 step 5: DynamicEta multiplies eta by sqrt(t+1) (the help text; see effectiveEta), or
-// divides as the artifact's code does with DynamicEtaDivide.
-func TestALSO_1_7_DynamicEta(t *testing.T) {
-	b := newTestALSO(t, 3, func(c *Config) { c.Eta = 2; c.ALSO.DynamicEta = true })
-	b.predict = (&fixedPredictions{rows: [][]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}).next
-	var c Choice
-	for turn := 1; turn <= 3; turn++ {
-		var err error
-		if c, err = b.Select(turn, nil); err != nil {
+// 1.7 step 5: the eta schedules at runner turn t. divide-sqrt (eta / sqrt(t+1)) is what the
+// artifact's --dynamic-eta does in its code; multiply-sqrt (eta * sqrt(t+1)) is what its help
+// text says. Round 3 at turn 3 has C = 0.81 S1 + 0.9 S2 + S3 = (0.81, 0.9, 1); expected values
+// from Python's math.exp.
+func TestALSO_1_7_EtaSchedules(t *testing.T) {
+	cases := []struct {
+		schedule string
+		eta3     float64 // eta at t = 3 for eta = 2
+		probs    []float64
+	}{
+		{EtaConstant, 2, []float64{0.2732612287039593, 0.32715308767238005, 0.3995856836236608}},
+		{EtaDivideSqrt, 1, []float64{0.30271622289887934, 0.3312243063563281, 0.3660594707447926}},
+		{EtaMultiplySqrt, 4, []float64{0.21874152755687054, 0.31352866563312376, 0.4677298068100057}},
+	}
+	for _, tc := range cases {
+		b := newTestALSO(t, 3, func(c *Config) { c.Eta = 2; c.ALSO.EtaSchedule = tc.schedule })
+		b.predict = (&fixedPredictions{rows: [][]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}).next
+		var c Choice
+		for turn := 1; turn <= 3; turn++ {
+			var err error
+			if c, err = b.Select(turn, nil); err != nil {
+				t.Fatal(err)
+			}
+			_ = b.Update(Feedback{Turn: turn, Arm: c.Arm, Reward: 0.5})
+		}
+		assertExactProbs(t, c.Probs, tc.probs)
+		if got := effectiveEta(2, tc.schedule, 3); got != tc.eta3 {
+			t.Errorf("%s at t=3: eta %v, want %v", tc.schedule, got, tc.eta3)
+		}
+	}
+	// At t = 1 (the first selection): 2 / sqrt(2) and 2 * sqrt(2).
+	if got := effectiveEta(2, EtaDivideSqrt, 1); math.Abs(got-1.4142135623730951) > 1e-15 {
+		t.Errorf("divide-sqrt at t=1: %v", got)
+	}
+	if got := effectiveEta(2, EtaMultiplySqrt, 1); math.Abs(got-2.8284271247461903) > 1e-15 {
+		t.Errorf("multiply-sqrt at t=1: %v", got)
+	}
+	cfg := DefaultConfig()
+	cfg.ALSO.EtaSchedule = "dynamic"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "eta_schedule") {
+		t.Errorf("unknown schedule accepted: %v", err)
+	}
+}
+
+// The artifact's --update-interval N: the surrogate is retrained only after turns t with
+// t % N == 0; selection still happens every turn, with the model as last trained.
+func TestALSO_UpdateIntervalTrainsOnlyOnItsTurns(t *testing.T) {
+	b := newTestALSO(t, 3, func(c *Config) { c.UpdateInterval = 3 })
+	f := &fixedPredictions{rows: [][]float64{{1, 0, 0}}}
+	b.predict = f.next
+	for turn := 1; turn <= 7; turn++ {
+		if _, err := b.Select(turn, nil); err != nil {
 			t.Fatal(err)
 		}
-		_ = b.Update(Feedback{Turn: turn, Arm: c.Arm, Reward: 0.5})
 	}
-	// Round 3 at turn 3: eta_eff = 2 * sqrt(4) = 4.
-	assertExactProbs(t, c.Probs, []float64{0.21874152755687054, 0.31352866563312376, 0.4677298068100057})
-	cfg := ALSOConfig{DynamicEta: true, DynamicEtaDivide: true}
-	if got := effectiveEta(2, cfg, 3); got != 1 {
-		t.Errorf("divide at t=3: %v, want 1", got)
+	if want := []bool{false, false, true, false, false, true, false}; !slices.Equal(f.trained, want) {
+		t.Fatalf("trained on %v, want %v", f.trained, want)
 	}
-	if got := effectiveEta(2, ALSOConfig{}, 3); got != 2 {
-		t.Errorf("static eta: %v", got)
+	cfg := DefaultConfig()
+	cfg.UpdateInterval = 0
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "update_interval") {
+		t.Errorf("update_interval 0 accepted: %v", err)
+	}
+}
+
+// With the real surrogate: between trainings the predictions come from the same network (so
+// they repeat at the same context), and a training turn changes them.
+func TestALSO_UpdateIntervalKeepsTheTrainedSurrogate(t *testing.T) {
+	for _, surrogate := range []string{"scratch", "warm"} {
+		b := newTestALSO(t, 4, func(c *Config) { c.UpdateInterval = 2; c.ALSO.UseContext = false; c.ALSO.Surrogate = surrogate })
+		for turn := 1; turn <= 4; turn++ {
+			if err := b.Update(Feedback{Turn: turn, Arm: b.current, Reward: 0.2 + 0.2*float64(b.current)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Select(turn, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := b.nnTrace // turns 1, 2 (trained), 3, 4 (trained)
+		if !slices.Equal(s[2], s[1]) {
+			t.Errorf("%s: turn 3 predicted %v, the network trained at turn 2 gave %v", surrogate, s[2], s[1])
+		}
+		if slices.Equal(s[1], s[0]) || slices.Equal(s[3], s[2]) {
+			t.Errorf("%s: a training turn left the predictions unchanged: %v", surrogate, s)
+		}
 	}
 }
 

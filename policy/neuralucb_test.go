@@ -40,8 +40,9 @@ func bonus(t *testing.T, b *neuralUCB, net *nn.MLP, arm int, u []float64) (mu, s
 	return mu, math.Sqrt(s)
 }
 
-// 2.2: the artifact resets U = lambda before every selection, so sigma_i = sqrt(nu) ||g_i||, and
-// the choice is the argmax of mu + sigma.
+// 2.2: the artifact resets U = lambda at every training, which precedes every selection at update
+// interval 1, so sigma_i = sqrt(nu) ||g_i||, and the choice is the argmax of mu + sigma; the
+// chosen arm's g^2 then joins U.
 func TestInstinct_2_2_ResetUBonusIsGradientNorm(t *testing.T) {
 	b := newTestNeural(t, "instinct", 4, func(c *Config) { c.Alpha = 0.3; c.Beta = 0.5 })
 	net, _ := nn.NewMLP(b.spec())
@@ -64,19 +65,153 @@ func TestInstinct_2_2_ResetUBonusIsGradientNorm(t *testing.T) {
 			best, bestScore = a, mu+sigma
 		}
 	}
+	b.uIsLambda = true // as after a reset
 	got, err := b.choose(net, nil)
 	if err != nil || got != best {
 		t.Fatalf("choose %d (%v), want argmax %d", got, err, best)
 	}
-	if b.u != nil {
-		t.Fatal("instinct keeps no design matrix")
+	g := make([]float64, p)
+	_, _ = net.ParamGrad(b.input(best, nil), g)
+	for j, v := range g {
+		if b.u[j] != b.lambda+v*v {
+			t.Fatalf("U[%d] = %v after the choice, want lambda + g_sel^2 = %v", j, b.u[j], b.lambda+v*v)
+		}
+	}
+}
+
+// instinctAfterOneTraining is an instinct bandit with a history on arms 0-2 (arm 3 has a
+// five-times longer embedding and no reward), after Select(1) has trained its network.
+func instinctAfterOneTraining(t *testing.T, mutate func(*Config)) (*neuralUCB, Choice) {
+	t.Helper()
+	b := newTestNeural(t, "instinct", 4, mutate)
+	for i, v := range b.arms[3].Embedding {
+		b.arms[3].Embedding[i] = 5 * v
+	}
+	for i, r := range []float64{0.3, 0.9, 0.5} {
+		if err := b.Update(Feedback{Turn: 1, Arm: i, Reward: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := b.Select(1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, c
+}
+
+// 2.2: the choice is the argmax of mu + sqrt(nu) ||g|| on the trained network, and here the
+// bonus decides it: the best prediction is another arm.
+func TestInstinct_2_2_TheBonusDecidesTheChoice(t *testing.T) {
+	b, c := instinctAfterOneTraining(t, func(c *Config) { c.Beta = 1 })
+	g := make([]float64, b.net.Spec().NumParams())
+	bestUCB, bestMu := 0, 0
+	var ucb, mus []float64
+	for a := range b.arms {
+		mu, err := b.net.ParamGrad(b.input(a, nil), g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		norm := 0.0
+		for _, v := range g {
+			norm += v * v
+		}
+		ucb, mus = append(ucb, mu+math.Sqrt(b.nu*norm)), append(mus, mu)
+		if ucb[a] > ucb[bestUCB] {
+			bestUCB = a
+		}
+		if mu > mus[bestMu] {
+			bestMu = a
+		}
+	}
+	if c.Arm != bestUCB {
+		t.Fatalf("chose arm %d, the argmax of mu + sqrt(nu)||g|| is %d (scores %v)", c.Arm, bestUCB, ucb)
+	}
+	if bestMu == bestUCB {
+		t.Fatalf("test set-up: the bonus must change the choice (mu %v, ucb %v)", mus, ucb)
+	}
+}
+
+// 2.2: the training is full-batch SGD, lr 1e-2, weight decay lambda/N, 100 epochs, MSE, from a
+// fresh PyTorch-default initialisation drawn from the bandit's random source. The reference
+// run is nn.TrainGeneric (gorgonia tensors, an independent implementation) with that schedule.
+func TestInstinct_2_2_TrainsByFullBatchSGDWithWeightDecay(t *testing.T) {
+	b, _ := instinctAfterOneTraining(t, func(c *Config) { c.Alpha = 1.5 })
+	ref, err := nn.NewMLP(nn.Spec{In: 5, Hidden: 100, Depth: 1, Out: 1, Act: nn.ReLU, Init: nn.TorchDefault})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4)) // newTestNeural's source, before any draw
+	ref.Init(rng)
+	data := nn.Dataset{N: 3, X: slices.Concat(b.arms[0].Embedding, b.arms[1].Embedding, b.arms[2].Embedding), Y: []float64{0.3, 0.9, 0.5}}
+	cfg := nn.TrainConfig{Epochs: 100, BatchSize: 0, Optimizer: nn.SGD, LR: 1e-2, WeightDecay: 1.5 / 3}
+	if _, err := nn.TrainGeneric(ref, data, cfg, rng); err != nil {
+		t.Fatal(err)
+	}
+	for l := range ref.Layers {
+		want := slices.Concat(ref.Layers[l].Weights(), ref.Layers[l].Bias())
+		got := slices.Concat(b.net.Layers[l].Weights(), b.net.Layers[l].Bias())
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-12 {
+				t.Fatalf("layer %d parameter %d: %v, full-batch SGD with weight decay lambda/N gives %v", l, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// The artifact's --update-interval: instinct retrains (and resets U) only after turns t with
+// t % N == 0 and in between selects with the network as trained, U accumulating g_sel^2.
+func TestInstinct_UpdateInterval(t *testing.T) {
+	b := newTestNeural(t, "instinct", 4, func(c *Config) { c.UpdateInterval = 2; c.Beta = 0.5 })
+	_ = b.Update(Feedback{Turn: 1, Arm: 0, Reward: 0.4})
+	if _, err := b.Select(1, nil); err != nil {
+		t.Fatal(err)
+	}
+	untrained := slices.Clone(b.net.Layers[0].Weights())
+	_ = b.Update(Feedback{Turn: 2, Arm: 1, Reward: 0.8})
+	c2, err := b.Select(2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained := slices.Clone(b.net.Layers[0].Weights())
+	if slices.Equal(trained, untrained) {
+		t.Fatal("turn 2 (2 % 2 == 0) did not retrain")
+	}
+	// U after turn 2 is lambda + g_sel^2 (reset by the training, then the choice's gradient).
+	g := make([]float64, b.net.Spec().NumParams())
+	if _, err := b.net.ParamGrad(b.input(c2.Arm, nil), g); err != nil {
+		t.Fatal(err)
+	}
+	u := make([]float64, len(g))
+	for j, v := range g {
+		u[j] = b.lambda + v*v
+		if b.u[j] != u[j] {
+			t.Fatalf("U[%d] = %v after the training turn, want %v", j, b.u[j], u[j])
+		}
+	}
+	_ = b.Update(Feedback{Turn: 3, Arm: c2.Arm, Reward: 0.6})
+	c3, err := b.Select(3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(b.net.Layers[0].Weights(), trained) {
+		t.Fatal("turn 3 retrained; the interval is 2")
+	}
+	best, bestScore := -1, math.Inf(-1)
+	for a := range b.arms {
+		mu, sigma := bonus(t, b, b.net, a, u)
+		if mu+sigma > bestScore {
+			best, bestScore = a, mu+sigma
+		}
+	}
+	if c3.Arm != best {
+		t.Fatalf("turn 3 chose %d; with the accumulated U the argmax is %d", c3.Arm, best)
 	}
 }
 
 // NeuralUCB (Zhou et al. 2020, diagonal Z): U starts at lambda and gains g_sel^2 at every
 // selection, so the chosen arm's bonus shrinks the next time at the same parameters.
 func TestNeuralUCB_PersistentDesignMatrix(t *testing.T) {
-	b := newTestNeural(t, "neural_ucb", 3, func(c *Config) { c.ALSO.UseContext = false; c.Beta = 1 })
+	b := newTestNeural(t, "neural_ucb", 3, func(c *Config) { c.Beta = 1 })
 	c1, err := b.Select(1, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +300,13 @@ func TestNeuralBandits_Validation(t *testing.T) {
 	if err := b.Update(Feedback{Arm: 1, Reward: 0}); err != nil || len(b.ys) != 0 {
 		t.Errorf("a 0.0 reward must be skipped: %v, %d records", err, len(b.ys))
 	}
-	u := newTestNeural(t, "neural_ucb", 3, nil)
+	if d := newTestNeural(t, "instinct", 3, func(c *Config) { c.UCBContext = true }); d.spec().In != 10 {
+		t.Errorf("instinct with ucb_context_embedding: input %d, want arm 5 + context 5", d.spec().In)
+	}
+	if d := newTestNeural(t, "neural_ucb", 3, nil); d.spec().In != 5 {
+		t.Errorf("neural_ucb by default: input %d, want the arm embedding alone (5)", d.spec().In)
+	}
+	u := newTestNeural(t, "neural_ucb", 3, func(c *Config) { c.UCBContext = true })
 	if u.spec().In != 10 {
 		t.Errorf("neural_ucb with context: input %d, want arm 5 + context 5", u.spec().In)
 	}

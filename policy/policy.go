@@ -76,21 +76,24 @@ type Info struct {
 	Summary    string
 	Parameters string
 	Source     string
-	New        Constructor
+	// Retrains says the policy fits a network in Select, the step Config.UpdateInterval spaces
+	// out; the others learn in every Update.
+	Retrains bool
+	New      Constructor
 }
 
 // registry lists every policy. Keep it sorted by name; aliases resolve to the same entry.
 func registry() []Info {
 	return []Info{
-		{Name: "also", Aliases: []string{"adversarial"}, Summary: "ALSO: softmax over decayed sums of a retrained neural surrogate's reward predictions", Parameters: "eta, epsilon, also.*", Source: "ALSO (ICML 2026); also-method.md 1", New: newALSO},
+		{Name: "also", Aliases: []string{"adversarial"}, Summary: "ALSO: softmax over decayed sums of a retrained neural surrogate's reward predictions", Parameters: "eta, epsilon, also.*", Source: "ALSO (ICML 2026); also-method.md 1", Retrains: true, New: newALSO},
 		{Name: "eps-greedy", Aliases: []string{"epsilon-greedy"}, Summary: "sample-average epsilon-greedy, random tie-breaking", Parameters: "epsilon", Source: "Sutton & Barto 2018, sec. 2.2-2.4", New: newEpsGreedy},
 		{Name: "evoprompt-de", Aliases: []string{"evoprompt_de"}, Summary: "EvoPrompt DE: LLM differential mutation of donors around the best, greedy replacement after one played turn", Parameters: "population_size, evolution_interval, --optimizer-model", Source: "Guo et al. 2024 (EvoPrompt); also-method.md 2.6", New: newEvoDE},
 		{Name: "evoprompt-ga", Aliases: []string{"evoprompt_ga", "evoprompt"}, Summary: "EvoPrompt GA: roulette parents, LLM crossover + mutation replaces the worst unprotected member", Parameters: "population_size, evolution_interval, --optimizer-model", Source: "Guo et al. 2024 (EvoPrompt); also-method.md 2.6", New: newEvoGA},
 		{Name: "exp3", Summary: "Exp3: exponential weights with gamma mixing, importance-weighted rewards", Parameters: "gamma (0 = tuned to horizon)", Source: "Auer, Cesa-Bianchi, Freund, Schapire 2002, Fig. 1, Cor. 3.2", New: newExp3},
 		{Name: "exp3-ix", Aliases: []string{"exp3ix"}, Summary: "Exp3 with implicit exploration (loss / (p + gamma))", Parameters: "horizon (eta, gamma tuned)", Source: "Neu 2015, Alg. 1, Thm. 1", New: newExp3IX},
-		{Name: "instinct", Summary: "the artifact's NeuralUCB: ReLU net retrained each turn, sigma = sqrt(nu)*||g|| (U reset), argmax", Parameters: "alpha (lambda), beta (nu)", Source: "also-method.md 2.2 (the paper's Instinct column)", New: newInstinct},
+		{Name: "instinct", Summary: "the artifact's neural_ucb: ReLU net retrained each turn, sigma = sqrt(nu)*||g|| (U reset at each training), argmax", Parameters: "alpha (lambda), beta (nu), ucb_context_embedding", Source: "also-method.md 2.2 (the paper's Instinct column: inferred)", Retrains: true, New: newInstinct},
 		{Name: "linucb", Summary: "LinUCB, shared theta on arm embeddings, exact K x K Gram-space updates", Parameters: "alpha", Source: "Li, Chu, Langford, Schapire 2010, Alg. 1; also-method.md 2.4", New: newLinUCB},
-		{Name: "neural_ucb", Aliases: []string{"neuralucb"}, Summary: "NeuralUCB with a persistent diagonal design matrix, retrained from a fixed theta_0", Parameters: "alpha (lambda), beta (nu), also.context_embedding", Source: "Zhou, Li, Gu 2020, Alg. 1 (diagonal approximation)", New: newNeuralUCB},
+		{Name: "neural_ucb", Aliases: []string{"neuralucb"}, Summary: "NeuralUCB with a persistent diagonal design matrix, retrained from a fixed theta_0", Parameters: "alpha (lambda), beta (nu), ucb_context_embedding", Source: "Zhou, Li, Gu 2020, Alg. 1 (diagonal approximation)", Retrains: true, New: newNeuralUCB},
 		{Name: "opro", Summary: "OPRO: LLM optimiser shown the scored history (ascending, top-k), n samples, de-duplicated, keeps the best", Parameters: "population_size, evolution_interval, opro.*, --optimizer-model", Source: "Yang et al. 2024 (OPRO); also-method.md 2.5", New: newOPRO},
 		{Name: "promptbreeder", Aliases: []string{"progressive_prompt_breeder", "prompt_breeder"}, Summary: "Promptbreeder: binary tournament, mutation prompts + thinking styles, hyper-mutation of mutation prompts", Parameters: "population_size, evolution_interval, --optimizer-model", Source: "Fernando et al. 2024 (Promptbreeder); also-method.md 2.7", New: newPromptBreeder},
 		{Name: "random", Summary: "uniform random arm every turn", Source: "baseline", New: newRandom},
@@ -123,6 +126,23 @@ func Lookup(name string) (Info, error) {
 		}
 	}
 	return Info{}, fmt.Errorf("unknown bandit type %q (want one of %s)", name, strings.Join(Names(), ", "))
+}
+
+// ReadsContext says whether the named policy uses the dialogue embedding under cfg, so the
+// runner embeds the dialogue after every turn only when someone reads it (in a live run that is
+// one embedding call per turn).
+func ReadsContext(name string, cfg Config) bool {
+	in, err := Lookup(name)
+	if err != nil {
+		return false
+	}
+	switch in.Name {
+	case "also":
+		return cfg.ALSO.UseContext
+	case "instinct", "neural_ucb":
+		return cfg.UCBContext
+	}
+	return false
 }
 
 // New builds a policy by name.

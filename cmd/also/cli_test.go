@@ -92,3 +92,34 @@ func TestRunConfigFileAndFlagOverride(t *testing.T) {
 		t.Errorf("reused run folder: %v", err)
 	}
 }
+
+// --dynamic-eta is the artifact's flag and runs what its code does (eta / sqrt(t+1)); the
+// runner options --update-interval and --alternate-optimization reach the run configuration.
+func TestRunPolicyFlags(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if _, err := cliRun(t, "run", "-q", "--max-episodes", "1", "--max-turns", "4", "--bandit-type", "instinct",
+		"--dynamic-eta", "--update-interval", "2", "--alternate-optimization", "--out", out, "--store", filepath.Join(dir, "store")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg config.Run
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Policy; p.ALSO.EtaSchedule != "divide-sqrt" || p.UpdateInterval != 2 || !p.AlternateOptimization || p.UCBContext {
+		t.Fatalf("run.json policy: %+v", p)
+	}
+	if _, err := cliRun(t, "run", "--dynamic-eta", "--eta-schedule", "multiply-sqrt", "--out", filepath.Join(dir, "o2")); err == nil || !strings.Contains(err.Error(), "--dynamic-eta is --eta-schedule divide-sqrt") {
+		t.Errorf("conflicting eta flags: %v", err)
+	}
+	if _, err := cliRun(t, "run", "--update-interval", "2", "--bandit-type", "exp3", "--out", filepath.Join(dir, "o3")); err == nil || !strings.Contains(err.Error(), "update_interval = 2") {
+		t.Errorf("update interval for exp3: %v", err)
+	}
+	if _, err := cliRun(t, "run", "--dynamic-eta-divide", "--out", filepath.Join(dir, "o4")); err == nil || !strings.Contains(err.Error(), "unknown flag") {
+		t.Errorf("the removed --dynamic-eta-divide: %v", err)
+	}
+}

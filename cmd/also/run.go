@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ optimised by the ALSO bandit, results in a new folder under runs/. --config read
 flags given on the command line override it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("dynamic-eta") && cmd.Flags().Changed("eta-schedule") {
+				return fmt.Errorf("--dynamic-eta is --eta-schedule %s: give one of them", policy.EtaDivideSqrt)
+			}
 			if configFile != "" {
 				fromFile, err := config.LoadRun(configFile)
 				if err != nil {
@@ -69,14 +73,15 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.IntVar(&r.MaxEpisodes, "max-episodes", r.MaxEpisodes, "keep the first N tasks (0 = all)")
 	fs.IntVar(&r.BatchSize, "batch-size", r.BatchSize, "episodes run concurrently")
 	fs.IntVar(&r.MaxRetries, "max-retries", r.MaxRetries, "extra attempts for a failed episode")
-	fs.StringVar(&r.Bandit, "bandit-type", r.Bandit, "policy: "+strings.Join(policy.Names(), ", "))
+	fs.StringVar(&r.Bandit, "bandit-type", r.Bandit, "policy: "+strings.Join(policy.Names(), ", ")+
+		" (instinct is the artifact's neural_ucb, inferred to be the paper's Instinct column; our neural_ucb is Zhou et al.'s)")
 	fs.StringVar(&r.Optimize, "optimize", r.Optimize, "optimised seats: both, p1, p2, none")
 	fs.StringVar(&r.Credit, "credit", r.Credit, "credit assignment: all (reference: both seats every turn) or own-turn")
 	fs.IntVar(&r.MaxTurns, "max-turns", r.MaxTurns, "environment steps per episode")
 	fs.StringVar(&r.Era, "era", r.Era, "agent prompts and Sotopia rules: also (the ALSO artifact's), benchmark or 2023 (Sotopia's)")
 	fs.StringVar(&r.JudgePrompt, "judge-prompt", r.JudgePrompt, "judge prompts: also (the ALSO artifact's per-turn and terminal) or sotopia (Sotopia's stock)")
 	fs.StringVar(&r.StrategyVersion, "strategy-version", r.StrategyVersion, "arm pool (see `also data strategies`)")
-	fs.BoolVar(&r.UseContext, "context-embedding", r.UseContext, "embed the dialogue each turn and condition the policy on it")
+	fs.BoolVar(&r.UseContext, "context-embedding", r.UseContext, "embed the dialogue each turn and condition ALSO on it (instinct and neural_ucb too with --ucb-context-embedding)")
 	fs.Int64Var(&r.Seed, "seed", r.Seed, "run seed: same seed, same episodes (sim world)")
 	fs.StringVar(&r.Tag, "tag", r.Tag, "experiment tag (default: derived from the configuration)")
 	fs.StringVar(&r.Out, "out", r.Out, "run folder (default: runs/<tag>_<time>)")
@@ -107,20 +112,23 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.StringVar(&r.Store, "store", r.Store, "embedded store directory")
 	fs.StringVar(&r.RedisURL, "redis-url", r.RedisURL, "Redis URL: episodes are saved in --store first, then sent to Redis (default $REDIS_OM_URL)")
 	p := &r.Policy
-	fs.Float64Var(&p.Eta, "eta", p.Eta, "softmax temperature of ALSO / learning rate")
+	fs.Float64Var(&p.Eta, "eta", p.Eta, "softmax temperature of ALSO; the default is the artifact's CLI default, no paper run's: its configs use 0.5 (adversarial_v3_hard.yml, Sotopia-Hard), 10 (its README's direct hard_small run) and 4 with --dynamic-eta (s24 ablation)")
 	fs.Float64Var(&p.Gamma, "gamma", p.Gamma, "EXP3 uniform mixing (0 = tuned to the horizon)")
-	fs.Float64Var(&p.Alpha, "alpha", p.Alpha, "LinUCB alpha / NeuralUCB lambda")
-	fs.Float64Var(&p.Beta, "beta", p.Beta, "NeuralUCB nu")
+	fs.Float64Var(&p.Alpha, "alpha", p.Alpha, "LinUCB alpha / instinct and neural_ucb lambda")
+	fs.Float64Var(&p.Beta, "beta", p.Beta, "instinct and neural_ucb nu (neural_ucb_no_ctx_v3.yml: 0.01; other artifact configs 0.05 to 1)")
 	fs.Float64Var(&p.Epsilon, "selection-epsilon", p.Epsilon, "epsilon of epsilon-greedy and ALSO's greedy selection")
 	fs.IntVar(&p.PopulationSize, "population-size", p.PopulationSize, "opro, evoprompt-*, promptbreeder: members (the first N pool arms seed it)")
 	fs.IntVar(&p.EvolutionInterval, "evolution-interval", p.EvolutionInterval, "opro, evoprompt-*, promptbreeder: turns between evolutions")
+	fs.IntVar(&p.UpdateInterval, "update-interval", p.UpdateInterval, "also, instinct and neural_ucb retrain only after turns t with t % N == 0 and select with the last-trained network in between (the artifact's; paper runs: 1)")
+	fs.BoolVar(&p.AlternateOptimization, "alternate-optimization", p.AlternateOptimization, "optimize both only: both seats learn every turn, but only seat 1 (after odd turns) or seat 2 (after even turns) retrains and reselects (the artifact's; off in paper runs)")
+	fs.BoolVar(&p.UCBContext, "ucb-context-embedding", p.UCBContext, "instinct and neural_ucb append the dialogue embedding to the arm's (the artifact's neural_ucb with --context-embedding; its neural_ucb_no_ctx configs, inferred to be the paper's Instinct runs, have none)")
 	a := &p.ALSO
 	fs.IntVar(&a.Depth, "depth", a.Depth, "surrogate hidden layers")
 	fs.IntVar(&a.Hidden, "hidden", a.Hidden, "surrogate hidden width")
 	fs.IntVar(&a.Epochs, "epochs", a.Epochs, "surrogate epochs per retraining")
 	fs.Float64Var(&a.ScoreDecay, "score-decay", a.ScoreDecay, "decay of the summed prediction vectors")
-	fs.BoolVar(&a.DynamicEta, "dynamic-eta", a.DynamicEta, "eta x sqrt(t+1): sharpen towards exploitation as evidence accumulates")
-	fs.BoolVar(&a.DynamicEtaDivide, "dynamic-eta-divide", a.DynamicEtaDivide, "with --dynamic-eta, divide instead (what the reference code does)")
+	fs.StringVar(&a.EtaSchedule, "eta-schedule", a.EtaSchedule, "ALSO's eta after turn t: constant, divide-sqrt (eta / sqrt(t+1): what the artifact's --dynamic-eta does) or multiply-sqrt (eta * sqrt(t+1): what its help text says)")
+	fs.VarPF(dynamicEtaFlag{&a.EtaSchedule}, "dynamic-eta", "", "the artifact's --dynamic-eta: --eta-schedule divide-sqrt (eta / sqrt(t+1))").NoOptDefVal = "true"
 	fs.StringVar(&a.ScoreMode, "cumulative-score-mode", a.ScoreMode, "nn, actual or mean")
 	fs.BoolVar(&a.Greedy, "greedy-selection", a.Greedy, "epsilon-greedy on the surrogate instead of softmax (ablation)")
 	fs.BoolVar(&a.Static, "static-strategy", a.Static, "choose once after turn 1 and hold (ablation)")
@@ -145,6 +153,29 @@ func overrideChanged(fs *pflag.FlagSet, r *config.Run) error {
 		err = target.Set(f.Name, val)
 	})
 	return err
+}
+
+// dynamicEtaFlag is the artifact's boolean --dynamic-eta, set onto the eta schedule its code runs.
+type dynamicEtaFlag struct{ schedule *string }
+
+func (d dynamicEtaFlag) String() string {
+	if d.schedule != nil && *d.schedule == policy.EtaDivideSqrt {
+		return "true"
+	}
+	return "false"
+}
+func (d dynamicEtaFlag) Type() string { return "bool" }
+func (d dynamicEtaFlag) Set(s string) error {
+	on, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true or false")
+	}
+	if on {
+		*d.schedule = policy.EtaDivideSqrt
+	} else if *d.schedule == policy.EtaDivideSqrt {
+		*d.schedule = policy.EtaConstant
+	}
+	return nil
 }
 
 type durationFlag config.Duration
