@@ -32,9 +32,9 @@ func LoadRun(path string) (Run, error) {
 	}
 	if err := r.Validate(); err != nil {
 		// Validation errors start with the field name: point at its line when the file sets it.
-		field := strings.SplitN(err.Error(), " ", 2)[0]
+		field := strings.TrimSuffix(strings.SplitN(err.Error(), " ", 2)[0], ":")
 		for _, k := range md.Keys() {
-			if k[len(k)-1] == field {
+			if k[len(k)-1] == field || k.String() == field {
 				return r, fmt.Errorf("%s:%d: %w", path, lineOf(string(src), k), err)
 			}
 		}
@@ -43,7 +43,8 @@ func LoadRun(path string) (Run, error) {
 	return r, nil
 }
 
-// lineOf finds the line that sets a key (the key's last part, after its table header).
+// lineOf finds the line that sets a key (the key's last part, after its table header), or the
+// header of a table key. A key inside an inline table is found through its parent's line.
 func lineOf(src string, key toml.Key) int {
 	last := regexp.QuoteMeta(key[len(key)-1])
 	re := regexp.MustCompile(`^\s*"?` + last + `"?\s*=`)
@@ -51,12 +52,19 @@ func lineOf(src string, key toml.Key) int {
 	for i, line := range strings.Split(src, "\n") {
 		t := strings.TrimSpace(line)
 		if strings.HasPrefix(t, "[") {
-			table = strings.Trim(t, "[] ")
+			// Quotes only protect dots and slashes in a key part: compare without them.
+			table = strings.ReplaceAll(strings.Trim(t, "[] "), `"`, "")
+			if table == strings.Join(key, ".") {
+				return i + 1
+			}
 			continue
 		}
 		if re.MatchString(line) && (len(key) == 1 && table == "" || len(key) > 1 && table == strings.Join(key[:len(key)-1], ".")) {
 			return i + 1
 		}
+	}
+	if len(key) > 1 {
+		return lineOf(src, key[:len(key)-1])
 	}
 	return 0
 }

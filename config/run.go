@@ -62,6 +62,12 @@ type Run struct {
 	LLMTimeout    Duration              `toml:"llm_timeout" json:"llm_timeout"`
 	LLMAttempts   int                   `toml:"llm_attempts" json:"llm_attempts"`
 	LLMRetryDelay Duration              `toml:"llm_retry_delay" json:"llm_retry_delay"`
+	// OpenRouterProvider holds OpenRouter provider-routing preferences per model name
+	// ([openrouter_provider."openrouter/deepseek/deepseek-v3.2"] in a run file). They are sent
+	// with every agent action and judge call and every embedding request to that model, never
+	// with an agent's format fix-up call (as in the artifact). They change which weights answer,
+	// so they are part of the configuration (run.json) and of the LLM cache key. None by default.
+	OpenRouterProvider map[string]llm.ProviderPreferences `toml:"openrouter_provider" json:"openrouter_provider,omitempty"`
 
 	// Sim is the simulated world (used when every model is "sim"); TOML table [sim].
 	Sim sim.Config `toml:"sim" json:"sim"`
@@ -202,6 +208,9 @@ func (r Run) Validate() error {
 			return fmt.Errorf("llm_limits.%s: %w", name, err)
 		}
 	}
+	if err := r.validateProviderPreferences(); err != nil {
+		return err
+	}
 	if err := r.Sim.Validate(); err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
@@ -243,6 +252,41 @@ func (r Run) validatePolicyRun() error {
 		}
 	}
 	return nil
+}
+
+// validateProviderPreferences checks each [openrouter_provider."<model>"] table: the model must
+// be an OpenRouter model and the preferences valid. Whether the run uses that model is checked
+// once the judges and the embedder are resolved (session), since their defaults live there.
+func (r Run) validateProviderPreferences() error {
+	if len(r.OpenRouterProvider) > 0 && r.IsSim() {
+		return fmt.Errorf("openrouter_provider: every model is sim (the simulated world), so no OpenRouter call would carry these preferences")
+	}
+	for name, p := range r.OpenRouterProvider {
+		key := fmt.Sprintf("openrouter_provider.%q", name)
+		rt, err := llm.ParseModel(name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if rt.Provider != llm.ProviderOpenRouter {
+			return fmt.Errorf("%s: provider preferences are OpenRouter's; %s is served by %s", key, name, rt.Provider)
+		}
+		if err := p.Validate(); err != nil {
+			if strings.HasPrefix(err.Error(), "sets ") {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+			return fmt.Errorf("%s.%w", key, err)
+		}
+	}
+	return nil
+}
+
+// ProviderFor is the preferences set for a model name (nil: none).
+func (r Run) ProviderFor(model string) *llm.ProviderPreferences {
+	p, ok := r.OpenRouterProvider[model]
+	if !ok {
+		return nil
+	}
+	return &p
 }
 
 func contains(list []string, s string) bool {

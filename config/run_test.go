@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,60 @@ eta_schedule = "divide-sqrt"
 	ok.Bandit, ok.Optimize = "exp3", "none" // no policy: the interval is moot
 	if err := ok.Validate(); err != nil {
 		t.Errorf("update_interval without optimised seats: %v", err)
+	}
+}
+
+const deepseekPin = `model = "openrouter/deepseek/deepseek-v3.2"
+[openrouter_provider."openrouter/deepseek/deepseek-v3.2"]
+order = ["siliconflow"]
+quantizations = ["fp8"]
+preferred_min_throughput = { p90 = 100 }
+`
+
+func TestOpenRouterProviderPreferences(t *testing.T) {
+	r, err := LoadRun(writeFile(t, deepseekPin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.ProviderFor("openrouter/deepseek/deepseek-v3.2")
+	if p == nil || len(p.Order) != 1 || p.Order[0] != "siliconflow" || p.Quantizations[0] != "fp8" ||
+		*p.PreferredMinThroughput.P90 != 100 || p.PreferredMinThroughput.P50 != nil {
+		t.Fatalf("preferences %+v", p)
+	}
+	if r.ProviderFor("openrouter/openai/gpt-4o") != nil {
+		t.Fatal("preferences for a model that has none")
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"openrouter_provider":{"openrouter/deepseek/deepseek-v3.2":{"order":["siliconflow"],"quantizations":["fp8"],"preferred_min_throughput":{"p90":100}}}`
+	if !strings.Contains(string(b), want) {
+		t.Fatalf("run.json lacks the preferences: %s", b)
+	}
+	if d, _ := json.Marshal(DefaultRun()); strings.Contains(string(d), "openrouter_provider") {
+		t.Fatal("default run writes provider preferences")
+	}
+}
+
+func TestOpenRouterProviderErrorsNameFileLineAndKey(t *testing.T) {
+	const head = "model = \"openrouter/deepseek/deepseek-v3.2\"\n[openrouter_provider.\"openrouter/deepseek/deepseek-v3.2\"]\n"
+	cases := []struct{ body, want string }{
+		{head + "order = [\"siliconflow\"]\nquantisations = [\"fp8\"]\n", `:4: unknown key "openrouter_provider.\"openrouter/deepseek/deepseek-v3.2\".quantisations"`},
+		{head + "order = [\"siliconflow\"]\nquantizations = [\"fp9\"]\n", `:4: openrouter_provider."openrouter/deepseek/deepseek-v3.2".quantizations = ["fp9"]`},
+		{head + "sort = \"cheap\"\n", `:3: openrouter_provider."openrouter/deepseek/deepseek-v3.2".sort = "cheap"`},
+		{head + "order = [\"a\"]\npreferred_min_throughput = { p90 = -1 }\n", `:4: openrouter_provider."openrouter/deepseek/deepseek-v3.2".preferred_min_throughput.p90 = -1`},
+		{head + "order = [\"a\"]\npreferred_min_throughput = { p95 = 1 }\n", `:4: unknown key`},
+		{head + "order = \"siliconflow\"\n", "order"},
+		{head, `:2: openrouter_provider."openrouter/deepseek/deepseek-v3.2": sets no preference`},
+		{"model = \"openai/gpt-4o\"\n[openrouter_provider.\"openai/gpt-4o\"]\norder = [\"a\"]\n", `:2: openrouter_provider."openai/gpt-4o": provider preferences are OpenRouter's; openai/gpt-4o is served by openai`},
+		{"model = \"openai/gpt-4o\"\n[openrouter_provider.\"deepseek-v3.2\"]\norder = [\"a\"]\n", `:2: openrouter_provider."deepseek-v3.2": model "deepseek-v3.2" has no provider prefix`},
+		{"[openrouter_provider.\"openrouter/deepseek/deepseek-v3.2\"]\norder = [\"a\"]\n", "openrouter_provider: every model is sim"},
+	}
+	for _, c := range cases {
+		_, err := LoadRun(writeFile(t, c.body))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want it to contain %q", c.body, err, c.want)
+		}
 	}
 }

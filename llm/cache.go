@@ -101,21 +101,25 @@ type chatKeyDoc struct {
 	ResponseFormat *ResponseFormat `json:"response_format"`
 	Seed           *int64          `json:"seed"`
 	Tag            string          `json:"tag"`
+	// Provider is omitted when nil, so keys of requests without preferences are unchanged.
+	Provider *ProviderPreferences `json:"provider,omitempty"`
 }
 
 type embedKeyDoc struct {
-	V          int      `json:"v"`
-	Kind       string   `json:"kind"`
-	Model      string   `json:"model"`
-	Input      []string `json:"input"`
-	Dimensions int      `json:"dimensions"`
+	V          int                  `json:"v"`
+	Kind       string               `json:"kind"`
+	Model      string               `json:"model"`
+	Input      []string             `json:"input"`
+	Dimensions int                  `json:"dimensions"`
+	Provider   *ProviderPreferences `json:"provider,omitempty"`
 }
 
 // ChatKey is the cache key of a chat request: sha256 over the model (Route.CacheName), the
-// messages, temperature, max tokens, response format (schema with sorted keys), seed and tag.
+// messages, temperature, max tokens, response format (schema with sorted keys), seed, tag and
+// OpenRouter provider preferences (they choose the weights that answer).
 func ChatKey(model string, req ChatRequest) (string, error) {
 	doc := chatKeyDoc{V: cacheKeyVersion, Kind: "chat", Model: model, Messages: req.Messages,
-		Temperature: req.Temperature, MaxTokens: req.MaxTokens, Seed: req.Seed, Tag: req.CacheTag}
+		Temperature: req.Temperature, MaxTokens: req.MaxTokens, Seed: req.Seed, Tag: req.CacheTag, Provider: req.Provider}
 	if f := req.ResponseFormat; f != nil {
 		canon := *f
 		if len(f.Schema) > 0 {
@@ -132,7 +136,8 @@ func ChatKey(model string, req ChatRequest) (string, error) {
 
 // EmbedKey is the cache key of an embedding request.
 func EmbedKey(model string, req EmbedRequest) (string, error) {
-	return hashJSON(embedKeyDoc{V: cacheKeyVersion, Kind: "embed", Model: model, Input: req.Input, Dimensions: req.Dimensions})
+	return hashJSON(embedKeyDoc{V: cacheKeyVersion, Kind: "embed", Model: model, Input: req.Input, Dimensions: req.Dimensions,
+		Provider: req.Provider})
 }
 
 func hashJSON(v any) (string, error) {

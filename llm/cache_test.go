@@ -162,6 +162,12 @@ func TestCacheKeyStability(t *testing.T) {
 		"format":      func(r *ChatRequest) { r.ResponseFormat = &ResponseFormat{Type: "json_object"} },
 		"seed":        func(r *ChatRequest) { r.Seed = Int64(43) },
 		"tag":         func(r *ChatRequest) { r.CacheTag = "x" },
+		"provider":    func(r *ChatRequest) { p := ArtifactDeepSeekPin(); r.Provider = &p },
+		"provider order": func(r *ChatRequest) {
+			p := ArtifactDeepSeekPin()
+			p.Order = []string{"deepinfra"}
+			r.Provider = &p
+		},
 	}
 	seen := map[string]string{k0: "base"}
 	for name, mutate := range variants {
@@ -179,7 +185,9 @@ func TestCacheKeyStability(t *testing.T) {
 	e1, _ := EmbedKey("m", EmbedRequest{Input: []string{"a", "b"}})
 	e2, _ := EmbedKey("m", EmbedRequest{Input: []string{"b", "a"}})
 	e3, _ := EmbedKey("m", EmbedRequest{Input: []string{"a", "b"}, Dimensions: 8})
-	if e1 == e2 || e1 == e3 {
+	pin := ArtifactDeepSeekPin()
+	e4, _ := EmbedKey("m", EmbedRequest{Input: []string{"a", "b"}, Provider: &pin})
+	if e1 == e2 || e1 == e3 || e1 == e4 {
 		t.Error("embedding keys collide")
 	}
 }

@@ -113,7 +113,11 @@ func (l *limiter) charge(extra int64) {
 }
 
 // estimateTokens is a cheap pre-call guess: about four characters per token.
-func estimateTokens(chars int) int { return chars/4 + 1 }
+func estimateTokens(chars int) int { return EstimateTokens(chars) }
+
+// EstimateTokens guesses the tokens of a text of this many bytes before any tokenizer sees it:
+// about 4 characters per token, the usual rule of thumb for English with BPE tokenizers.
+func EstimateTokens(chars int) int { return chars/4 + 1 }
 
 // since reports elapsed real time for logs.
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

@@ -60,6 +60,9 @@ type ChatRequest struct {
 	MaxTokens      int
 	ResponseFormat *ResponseFormat
 	Seed           *int64
+	// Provider, for an OpenRouter model, is sent as the body's "provider" object (routing
+	// preferences); nil sends none. Part of the cache key.
+	Provider *ProviderPreferences
 	// CacheTag is part of the cache key and is never sent. It separates requests that are
 	// identical on the wire but must not share an answer, e.g. a judge's second attempt after
 	// an unparsable first answer (at temperature 0 the cache would replay the bad answer).
@@ -83,6 +86,8 @@ type ChatResponse struct {
 type EmbedRequest struct {
 	Input      []string
 	Dimensions int
+	// Provider is as in ChatRequest.
+	Provider *ProviderPreferences
 }
 
 // EmbedResponse holds one vector per input, in input order.
@@ -141,6 +146,11 @@ func (r ChatRequest) Validate() error {
 	if r.MaxTokens < 0 {
 		return fmt.Errorf("chat request: max tokens %d is negative", r.MaxTokens)
 	}
+	if r.Provider != nil {
+		if err := r.Provider.Validate(); err != nil {
+			return fmt.Errorf("chat request: provider preferences: %w", err)
+		}
+	}
 	if f := r.ResponseFormat; f != nil {
 		switch f.Type {
 		case "json_object":
@@ -165,6 +175,11 @@ func (r EmbedRequest) Validate() error {
 	}
 	if r.Dimensions < 0 {
 		return fmt.Errorf("embed request: dimensions %d is negative", r.Dimensions)
+	}
+	if r.Provider != nil {
+		if err := r.Provider.Validate(); err != nil {
+			return fmt.Errorf("embed request: provider preferences: %w", err)
+		}
 	}
 	return nil
 }

@@ -28,6 +28,9 @@ func (m *remoteModel) Chat(ctx context.Context, req ChatRequest) (ChatResponse, 
 	if err := req.Validate(); err != nil {
 		return ChatResponse{}, fmt.Errorf("%s: %w", m.route.Name, err)
 	}
+	if err := m.checkProvider(req.Provider); err != nil {
+		return ChatResponse{}, err
+	}
 	cache := m.router.cfg.Cache
 	var key string
 	if cache.Mode() != CacheOff {
@@ -57,7 +60,7 @@ func (m *remoteModel) Chat(ctx context.Context, req ChatRequest) (ChatResponse, 
 	params := m.chatParams(req)
 	var out ChatResponse
 	retries, err := m.withRetries(ctx, "chat", estimateTokens(req.promptChars()), func(ctx context.Context, opts ...option.RequestOption) (int64, error) {
-		c, err := m.ep.chat.New(ctx, params, opts...)
+		c, err := m.ep.chat.New(ctx, params, withProvider(opts, req.Provider)...)
 		if err != nil {
 			return 0, err
 		}
@@ -90,6 +93,9 @@ func (m *remoteModel) Chat(ctx context.Context, req ChatRequest) (ChatResponse, 
 func (m *remoteModel) Embed(ctx context.Context, req EmbedRequest) (EmbedResponse, error) {
 	if err := req.Validate(); err != nil {
 		return EmbedResponse{}, fmt.Errorf("%s: %w", m.route.Name, err)
+	}
+	if err := m.checkProvider(req.Provider); err != nil {
+		return EmbedResponse{}, err
 	}
 	cache := m.router.cfg.Cache
 	var key string
@@ -128,7 +134,7 @@ func (m *remoteModel) Embed(ctx context.Context, req EmbedRequest) (EmbedRespons
 	}
 	var out EmbedResponse
 	retries, err := m.withRetries(ctx, "embed", estimateTokens(chars), func(ctx context.Context, opts ...option.RequestOption) (int64, error) {
-		r, err := m.ep.embed.New(ctx, params, opts...)
+		r, err := m.ep.embed.New(ctx, params, withProvider(opts, req.Provider)...)
 		if err != nil {
 			return 0, err
 		}
@@ -154,7 +160,7 @@ func (m *remoteModel) Embed(ctx context.Context, req EmbedRequest) (EmbedRespons
 	out.Usage.CostUSD = m.price.Cost(out.Usage.PromptTokens, 0, 0)
 	if cache.writes() {
 		if err := cache.store(cacheEntry{Version: cacheKeyVersion, Key: key, Kind: "embed", Model: m.route.CacheName(),
-			Request: map[string]any{"input": req.Input, "dimensions": req.Dimensions}, Embed: &out}); err != nil {
+			Request: embedRecord(req), Embed: &out}); err != nil {
 			return EmbedResponse{}, err
 		}
 	}
@@ -216,7 +222,27 @@ func chatRecord(req ChatRequest) map[string]any {
 	if req.CacheTag != "" {
 		rec["cache_tag"] = req.CacheTag
 	}
+	if req.Provider != nil {
+		rec["provider"] = req.Provider
+	}
 	return rec
+}
+
+// checkProvider refuses routing preferences for a model that is not on OpenRouter: no other
+// provider reads them, and sending them silently would misstate what the run did.
+func (m *remoteModel) checkProvider(p *ProviderPreferences) error {
+	if p != nil && m.route.Provider != ProviderOpenRouter {
+		return fmt.Errorf("%s: provider preferences are OpenRouter's; this model is served by %s", m.route.Name, m.route.Provider)
+	}
+	return nil
+}
+
+// withProvider adds the body's "provider" object (openai-go has no field for it).
+func withProvider(opts []option.RequestOption, p *ProviderPreferences) []option.RequestOption {
+	if p == nil {
+		return opts
+	}
+	return append(opts[:len(opts):len(opts)], option.WithJSONSet("provider", p))
 }
 
 // attemptFunc makes one HTTP attempt with the given extra options and returns the tokens the
@@ -297,4 +323,13 @@ func (m *remoteModel) fail(op string, attempts, status int, kind error, cause er
 		kind = cause
 	}
 	return &Error{Op: op, Model: m.route.Name, Status: status, Attempts: attempts, Msg: msg, kind: kind}
+}
+
+// embedRecord is the embedding request as stored beside a cached answer.
+func embedRecord(req EmbedRequest) map[string]any {
+	rec := map[string]any{"input": req.Input, "dimensions": req.Dimensions}
+	if req.Provider != nil {
+		rec["provider"] = req.Provider
+	}
+	return rec
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +67,7 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range models.notes {
+	for _, n := range append(models.notes, unusedProviderNotes(cfg, models)...) {
 		fmt.Fprintln(logw, n)
 	}
 	router, err := newRouter(cfg, opt.LLM, logw)
@@ -83,6 +84,7 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	lc.OptimizerModel = models.optimizer
 	lc.Temperature, lc.MaxTokens = cfg.Temperature, cfg.MaxTokens
 	lc.JudgePrompts = sotopia.JudgePrompts(cfg.JudgePrompt)
+	lc.ProviderPreferences = cfg.OpenRouterProvider
 	lc.Router, lc.Meter = router, llm.NewMeter(budget)
 	w, err := live.New(lc)
 	if err != nil {
@@ -152,6 +154,33 @@ func resolveLiveModels(cfg config.Run) (liveModels, error) {
 		}
 	}
 	return m, nil
+}
+
+// called lists the models the run sends requests to.
+func (m liveModels) called() []string {
+	out := []string{m.seats[0], m.seats[1], m.finalJudge}
+	if m.perTurn {
+		out = append(out, m.rewardJudge, m.embedder)
+	}
+	return out
+}
+
+// unusedProviderNotes warns about provider preferences for a model no call of this run goes
+// to (a misspelt name, or the per-turn judge of a run that optimises no seat).
+func unusedProviderNotes(cfg config.Run, m liveModels) []string {
+	var notes []string
+	for name := range cfg.OpenRouterProvider {
+		used := false
+		for _, c := range m.called() {
+			used = used || c == name
+		}
+		if !used {
+			notes = append(notes, fmt.Sprintf("warning: openrouter_provider.%q: no call of this run goes to that model (models called: %s); the preferences are not sent",
+				name, strings.Join(m.called(), ", ")))
+		}
+	}
+	sort.Strings(notes)
+	return notes
 }
 
 // explainMissingKey adds to a missing-key error which flag chooses that model when it was a

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +22,7 @@ import (
 func newRunCmd() *cobra.Command {
 	cfg := config.DefaultRun()
 	var configFile string
-	var quiet bool
+	var quiet, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run episodes (default: sim world, hard_small, bilateral ALSO, a new run folder)",
@@ -44,6 +46,9 @@ flags given on the command line override it.`,
 				}
 				cfg = fromFile
 			}
+			if dryRun {
+				return printPlan(cmd.OutOrStdout(), cfg)
+			}
 			opt := session.Options{}
 			if !quiet {
 				opt.Log = cmd.ErrOrStderr()
@@ -62,8 +67,25 @@ flags given on the command line override it.`,
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "TOML run file (flags override it)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate, print the resolved configuration and the plan (episodes, LLM calls, tokens, dollars per role); call, write and spend nothing")
 	defineRunFlags(cmd.Flags(), &cfg)
 	return cmd
+}
+
+// printPlan is --dry-run: the configuration as run.json would hold it, then the plan.
+func printPlan(w io.Writer, cfg config.Run) error {
+	plan, err := session.PlanRun(cfg, session.PlanAssumptions{})
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(plan.Config, "", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "resolved configuration (run.json):\n%s\n\n", b); err != nil {
+		return err
+	}
+	return plan.WriteText(w)
 }
 
 // defineRunFlags binds every run flag to a field of r (flag names follow the reference CLI).

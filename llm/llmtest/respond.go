@@ -18,6 +18,7 @@ type wireRequest struct {
 	Seed           *int64          `json:"seed"`
 	ResponseFormat json.RawMessage `json:"response_format"`
 	Input          json.RawMessage `json:"input"`
+	Provider       json.RawMessage `json:"provider"`
 }
 
 // decodeRequest fills the parsed fields of req from the JSON body.
@@ -28,7 +29,7 @@ func decodeRequest(req *Request, body []byte) error {
 	}
 	req.Model, req.Messages, req.Temperature, req.Seed = w.Model, w.Messages, w.Temperature, w.Seed
 	req.MaxTokens = max(w.MaxTokens, w.MaxCompletion)
-	req.ResponseFormat = w.ResponseFormat
+	req.ResponseFormat, req.Provider = w.ResponseFormat, w.Provider
 	if req.Model == "" {
 		return fmt.Errorf("missing model")
 	}

@@ -42,6 +42,8 @@ type Request struct {
 	Seed           *int64
 	ResponseFormat json.RawMessage
 	Input          []string
+	// Provider is the body's OpenRouter "provider" object as sent (nil when absent).
+	Provider json.RawMessage
 }
 
 // Prompt is every message's content joined by newlines (the embedding inputs for embeddings).

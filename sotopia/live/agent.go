@@ -35,6 +35,8 @@ type Agent struct {
 	temperature float64
 	maxTokens   int
 	seed        int64
+	// provider goes with the action call only: the fix-up call carries none (artifact).
+	provider *llm.ProviderPreferences
 
 	mu      sync.Mutex
 	inbox   []sotopia.Observation
@@ -126,7 +128,9 @@ func (a *Agent) Act(ctx context.Context, obs sotopia.Observation) (sotopia.Agent
 
 // decide makes the action call and, if needed, the fix-up call.
 func (a *Agent) decide(ctx context.Context, turn int, prompt string, actions []sotopia.ActionType) (sotopia.AgentAction, error) {
-	resp, err := a.model.Chat(ctx, a.request(prompt, a.temperature))
+	req := a.request(prompt, a.temperature)
+	req.Provider = a.provider
+	resp, err := a.model.Chat(ctx, req)
 	if err != nil {
 		return sotopia.AgentAction{}, err
 	}

@@ -43,6 +43,11 @@ type Config struct {
 	// one. The agents' prompts follow the episode's Setup.Era.
 	JudgePrompts sotopia.JudgePrompts
 
+	// ProviderPreferences are OpenRouter routing preferences by model name, sent with every
+	// action, judge and embedding call to that model but never with the fix-up call (as in
+	// the artifact, whose format_bad_output call carries no provider pin).
+	ProviderPreferences map[string]llm.ProviderPreferences
+
 	// Router resolves model names and carries the cache; required.
 	Router *llm.Router
 	// Meter is the run's meter (with its Budget); every episode records into a child of it.

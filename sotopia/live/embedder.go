@@ -20,9 +20,10 @@ const embedBatch = 64
 // change from run to run. An empty text (the dialogue before anyone spoke) embeds as the zero
 // vector: providers reject empty inputs, and "no context" is what it means.
 type Embedder struct {
-	model llm.Model
-	dims  int
-	memo  *vectorMemo
+	model    llm.Model
+	dims     int
+	memo     *vectorMemo
+	provider *llm.ProviderPreferences
 }
 
 // Embed implements sotopia.Embedder.
@@ -42,7 +43,7 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float64, erro
 	}
 	for start := 0; start < len(todo); start += embedBatch {
 		end := min(start+embedBatch, len(todo))
-		resp, err := e.model.Embed(ctx, llm.EmbedRequest{Input: todo[start:end], Dimensions: e.dims})
+		resp, err := e.model.Embed(ctx, llm.EmbedRequest{Input: todo[start:end], Dimensions: e.dims, Provider: e.provider})
 		if err != nil {
 			return nil, fmt.Errorf("live embedder: %w", err)
 		}

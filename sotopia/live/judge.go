@@ -22,22 +22,24 @@ type Judge struct {
 	attempts      int
 	maxTokens     int
 	seed          int64
+	// providers are the routing preferences of the per-turn and the terminal model.
+	providers [2]*llm.ProviderPreferences
 }
 
 // JudgeTurn implements sotopia.Judge with the per-turn (reward) model and prompt.
 func (j *Judge) JudgeTurn(ctx context.Context, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
-	return j.judge(ctx, j.turn, "turn", sotopia.TurnJudgePrompt(j.prompts, req.History), req)
+	return j.judge(ctx, j.turn, j.providers[0], "turn", sotopia.TurnJudgePrompt(j.prompts, req.History), req)
 }
 
 // JudgeEpisode implements sotopia.Judge with the terminal model and prompt.
 func (j *Judge) JudgeEpisode(ctx context.Context, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
-	return j.judge(ctx, j.episode, "episode", sotopia.EpisodeJudgePrompt(j.prompts, req.History), req)
+	return j.judge(ctx, j.episode, j.providers[1], "episode", sotopia.EpisodeJudgePrompt(j.prompts, req.History), req)
 }
 
 // ErrJudgeOutput is wrapped by a judge failure caused by unusable answers (not by the API).
 var ErrJudgeOutput = errors.New("judge gave no usable evaluation")
 
-func (j *Judge) judge(ctx context.Context, model llm.Model, kind, prompt string, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
+func (j *Judge) judge(ctx context.Context, model llm.Model, provider *llm.ProviderPreferences, kind, prompt string, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
 	if req.History == "" {
 		return sotopia.Judgement{}, fmt.Errorf("live judge (%s, turn %d): empty history", kind, req.Turn)
 	}
@@ -48,6 +50,7 @@ func (j *Judge) judge(ctx context.Context, model llm.Model, kind, prompt string,
 			Temperature: llm.Float(0),
 			MaxTokens:   j.maxTokens,
 			Seed:        llm.Int64(j.seed),
+			Provider:    provider,
 		}
 		if attempt > 1 {
 			// At temperature 0 a cached first answer would come back unchanged.

@@ -21,6 +21,15 @@ type World struct {
 	optimiser          llm.Model // nil without Config.OptimizerModel
 }
 
+// provider is the routing preferences configured for a model (nil: none).
+func (w *World) provider(m llm.Model) *llm.ProviderPreferences {
+	p, ok := w.cfg.ProviderPreferences[m.Name()]
+	if !ok {
+		return nil
+	}
+	return &p
+}
+
 // New checks cfg and resolves its models through cfg.Router.
 func New(cfg Config) (*World, error) {
 	if err := cfg.Validate(); err != nil {
@@ -91,10 +100,12 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 			attempts:  w.cfg.JudgeAttempts,
 			maxTokens: w.cfg.JudgeMaxTokens,
 			seed:      spec.Seed,
+			providers: [2]*llm.ProviderPreferences{w.provider(w.rewardJudge), w.provider(w.final)},
 		},
-		Embedder: &Embedder{model: llm.Metered(w.embed, meter, llm.RoleEmbedder), dims: w.cfg.EmbeddingDim, memo: newVectorMemo()},
-		Models:   []string{w.final.Name(), w.seats[0].Name(), w.seats[1].Name()},
-		Usage:    func() sotopia.Usage { return Usage(meter) },
+		Embedder: &Embedder{model: llm.Metered(w.embed, meter, llm.RoleEmbedder), dims: w.cfg.EmbeddingDim, memo: newVectorMemo(),
+			provider: w.provider(w.embed)},
+		Models: []string{w.final.Name(), w.seats[0].Name(), w.seats[1].Name()},
+		Usage:  func() sotopia.Usage { return Usage(meter) },
 	}
 	if w.optimiser != nil {
 		ew.Optimiser = &Optimiser{model: llm.Metered(w.optimiser, meter, llm.RoleOptimiser), seed: spec.Seed}
@@ -108,6 +119,7 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 			temperature: w.cfg.Temperature,
 			maxTokens:   w.cfg.MaxTokens,
 			seed:        spec.Seed,
+			provider:    w.provider(w.seats[seat]),
 			answered:    map[int]sotopia.AgentAction{},
 		}
 	}
