@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/also-project/also/llm"
 	"github.com/also-project/also/sotopia"
@@ -25,19 +26,27 @@ type Optimiser struct {
 // artifact's litellm.acompletion calls.
 func (o *Optimiser) Optimise(ctx context.Context, call sotopia.OptimiserCall) ([]string, error) {
 	n := max(1, call.Samples)
-	out := make([]string, 0, n)
+	out, errs := make([]string, n), make([]error, n)
+	// Samples are independent requests: sent together, so OPRO's five cost one round trip of
+	// latency, as the artifact's single n = 5 request does.
+	var wg sync.WaitGroup
 	for i := range n {
-		resp, err := o.model.Chat(ctx, llm.ChatRequest{
-			Messages:    []llm.Message{llm.User(call.Prompt)},
-			Temperature: llm.Float(call.Temperature),
-			MaxTokens:   optimiserMaxTokens,
-			Seed:        llm.Int64(o.seed),
-			CacheTag:    fmt.Sprintf("optimiser|%s|seat %d|turn %d|sample %d", call.Operator, call.Seat, call.Turn, i),
+		wg.Go(func() {
+			resp, err := o.model.Chat(ctx, llm.ChatRequest{
+				Messages:    []llm.Message{llm.User(call.Prompt)},
+				Temperature: llm.Float(call.Temperature),
+				MaxTokens:   optimiserMaxTokens,
+				Seed:        llm.Int64(o.seed),
+				CacheTag:    fmt.Sprintf("optimiser|%s|seat %d|turn %d|sample %d", call.Operator, call.Seat, call.Turn, i),
+			})
+			out[i], errs[i] = resp.Content, err
 		})
+	}
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
-			return out, fmt.Errorf("optimiser %s, sample %d: %w", o.model.Name(), i+1, err)
+			return nil, fmt.Errorf("optimiser %s, sample %d of %d: %w", o.model.Name(), i+1, n, err)
 		}
-		out = append(out, resp.Content)
 	}
 	return out, nil
 }
