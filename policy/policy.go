@@ -1,6 +1,8 @@
 // Package policy holds the bandits and prompt optimisers that choose a seat's social strategy each
 // turn. Every policy is a deterministic state machine: Update with feedback, Select the next arm.
-// No actors, no I/O, no clock; randomness only from the injected *rand.Rand.
+// No actors, no I/O, no clock; randomness only from the injected *rand.Rand. The prompt optimisers
+// (opro, evoprompt-*, promptbreeder) also write new arm texts through an injected Optimiser and
+// Embedder (Params) and expose them as Evolving policies.
 package policy
 
 import (
