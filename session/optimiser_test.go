@@ -169,6 +169,12 @@ func TestLiveOPROSendsTheScoredHistoryAndReplays(t *testing.T) {
 	if created == 0 {
 		t.Error("no turn played a created arm")
 	}
+	// The created text replaces the seat's background in its agent's prompt.
+	if !slices.ContainsFunc(rig.srv.Requests(), func(r llmtest.Request) bool {
+		return r.Model == "agent" && strings.Contains(r.Prompt(), "A patient listener who asks what matters most, draft")
+	}) {
+		t.Error("no agent prompt carries a created arm text")
+	}
 	if u := ep.Usage.ByRole["optimiser"]; u.Calls != int64(len(reqs)) || u.PromptTokens == 0 {
 		t.Errorf("usage under optimiser %+v, want %d calls", u, len(reqs))
 	}
