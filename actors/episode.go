@@ -164,10 +164,11 @@ func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
 			}
 			arms := make([]policy.Arm, len(e.book.Arms[seat]))
 			for i, a := range e.book.Arms[seat] {
-				arms[i] = policy.Arm{Index: i, ID: a.ID, Embedding: m.Vectors[next]}
+				arms[i] = policy.Arm{Index: i, ID: a.ID, Text: a.Text, Embedding: m.Vectors[next]}
 				next++
 			}
-			p := &policyActor{seat: seat, seed: e.start.Seed, spec: e.spec}
+			p := &policyActor{base: e.base, seat: seat, seed: e.start.Seed, spec: e.spec,
+				optimiser: e.world.Optimiser, embedder: e.world.Embedder}
 			e.policies[seat] = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return p }))
 			c.Request(e.policies[seat], &messages.InitPolicy{Arms: arms})
 			e.pending++
@@ -283,11 +284,15 @@ func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice)
 	if e.phase != phasePolicy {
 		return
 	}
+	e.book.NoteEvolution(m.Seat, m.Evolution)
 	if m.Error != "" {
 		e.fail(c, fmt.Sprintf("seat %d policy: %s", m.Seat, m.Error))
 		return
 	}
 	if m.Selected {
+		if m.Created != nil {
+			e.book.AddCreated(m.Seat, *m.Created)
+		}
 		arm, err := e.book.Choose(m.Seat, m.Choice)
 		if err != nil {
 			e.fail(c, err.Error())

@@ -76,17 +76,57 @@ func (e *evaluatorActor) Receive(c actor.Context) {
 // policyActor owns one seat's bandit. CPU-heavy training happens inside policy.Update/Select,
 // which bound themselves (the nn worker pool), so this actor stays a thin adapter.
 type policyActor struct {
+	base   context.Context
 	seat   int
 	seed   int64
 	spec   *Spec
 	policy policy.Policy
+	// optimiser and embedder are the episode world's, for the policies that write arm texts.
+	optimiser sotopia.Optimiser
+	embedder  sotopia.Embedder
+}
+
+// optimiserParams gives a policy the world's optimiser and embedder. Each call has the step
+// timeout; once the run is cancelled an optimiser failure ends the episode instead of being
+// recorded as an unusable answer.
+func (p *policyActor) optimiserParams(params *policy.Params) {
+	if p.optimiser != nil {
+		params.Optimiser = policy.OptimiserFunc(func(r policy.OptimiserRequest) ([]string, error) {
+			ctx, cancel := context.WithTimeout(p.base, p.spec.StepTimeout)
+			defer cancel()
+			out, err := p.optimiser.Optimise(ctx, sotopia.OptimiserCall{Operator: r.Operator, Seat: p.seat, Turn: r.Turn,
+				Prompt: r.Prompt, Temperature: r.Temperature, Samples: r.Samples})
+			if err != nil && p.base.Err() != nil {
+				return nil, fmt.Errorf("%w: %v", policy.ErrOptimiserStop, err)
+			}
+			return out, err
+		})
+	}
+	if p.embedder != nil {
+		params.Embed = func(text string) ([]float64, error) {
+			ctx, cancel := context.WithTimeout(p.base, p.spec.StepTimeout)
+			defer cancel()
+			v, err := p.embedder.Embed(ctx, []string{text})
+			switch {
+			case err != nil && p.base.Err() != nil:
+				return nil, fmt.Errorf("%w: %v", policy.ErrOptimiserStop, err)
+			case err != nil:
+				return nil, err
+			case len(v) != 1:
+				return nil, fmt.Errorf("embedder returned %d vectors for 1 text", len(v))
+			}
+			return v[0], nil
+		}
+	}
 }
 
 func (p *policyActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *messages.InitPolicy:
 		rng := rand.New(rand.NewPCG(uint64(p.seed), uint64(p.seat)+1))
-		pol, err := p.spec.newPolicy(p.seat, policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy, Pool: p.spec.Pool})
+		params := policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy, Pool: p.spec.Pool}
+		p.optimiserParams(&params)
+		pol, err := p.spec.newPolicy(p.seat, params)
 		p.policy = pol
 		c.Respond(&messages.PolicyReady{Seat: p.seat, Error: errText(err)})
 	case *messages.PolicyStep:
@@ -106,6 +146,13 @@ func (p *policyActor) Receive(c actor.Context) {
 		if m.Select {
 			ch, err := p.policy.Select(m.Turn, m.Context)
 			reply.Selected, reply.Choice, reply.Error = err == nil, ch, errText(err)
+			if evo, ok := p.policy.(policy.Evolving); ok {
+				reply.Evolution = evo.DrainEvents()
+				if mem, ok := evo.Member(ch.Arm); ok && err == nil && mem.Operator != "seed" {
+					mem.Embedding = nil // the episode records the text, not the vector
+					reply.Created = &mem
+				}
+			}
 		}
 		c.Respond(reply)
 	}

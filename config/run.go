@@ -37,18 +37,22 @@ type Run struct {
 	StepTimeout     Duration `toml:"step_timeout" json:"step_timeout"`
 
 	// Models: "sim" plays the simulated world; anything else goes through the llm layer.
-	Model             string  `toml:"model" json:"model"`
-	P1Model           string  `toml:"p1_model" json:"p1_model,omitempty"`
-	P2Model           string  `toml:"p2_model" json:"p2_model,omitempty"`
-	RewardEvalModel   string  `toml:"reward_eval_model" json:"reward_eval_model,omitempty"`
-	TerminalEvalModel string  `toml:"terminal_eval_model" json:"terminal_eval_model,omitempty"`
-	EmbeddingModel    string  `toml:"embedding_model" json:"embedding_model,omitempty"`
-	Temperature       float64 `toml:"temperature" json:"temperature"`
-	MaxTokens         int     `toml:"max_tokens" json:"max_tokens"`
-	LLMCache          string  `toml:"llm_cache" json:"llm_cache"`
-	CacheDir          string  `toml:"cache_dir" json:"cache_dir"`
-	BudgetUSD         float64 `toml:"budget_usd" json:"budget_usd"`
-	Prices            string  `toml:"prices" json:"prices,omitempty"`
+	Model             string `toml:"model" json:"model"`
+	P1Model           string `toml:"p1_model" json:"p1_model,omitempty"`
+	P2Model           string `toml:"p2_model" json:"p2_model,omitempty"`
+	RewardEvalModel   string `toml:"reward_eval_model" json:"reward_eval_model,omitempty"`
+	TerminalEvalModel string `toml:"terminal_eval_model" json:"terminal_eval_model,omitempty"`
+	EmbeddingModel    string `toml:"embedding_model" json:"embedding_model,omitempty"`
+	// OptimizerModel writes new arm texts for opro, evoprompt-* and promptbreeder: "sim" (the
+	// sim world's offline optimiser) or an LLM; "" picks by world (sim, or the artifact's
+	// openrouter/qwen/qwen-2.5-7b-instruct in a live run).
+	OptimizerModel string  `toml:"optimizer_model" json:"optimizer_model,omitempty"`
+	Temperature    float64 `toml:"temperature" json:"temperature"`
+	MaxTokens      int     `toml:"max_tokens" json:"max_tokens"`
+	LLMCache       string  `toml:"llm_cache" json:"llm_cache"`
+	CacheDir       string  `toml:"cache_dir" json:"cache_dir"`
+	BudgetUSD      float64 `toml:"budget_usd" json:"budget_usd"`
+	Prices         string  `toml:"prices" json:"prices,omitempty"`
 	// LLM transport: requests in flight per endpoint (0 = the provider default: 32 hosted, 8
 	// custom), the per-attempt timeout, attempts per call and the base of the retry backoff.
 	LLMConcurrency int `toml:"llm_concurrency" json:"llm_concurrency"`
@@ -202,6 +206,10 @@ func (r Run) Validate() error {
 		return bad("model", `""`, "must name a model (sim for the simulated world)")
 	case r.Resume && r.Tag == "":
 		return fmt.Errorf("resume needs an explicit tag (--tag): it skips tasks already stored under that tag")
+	case r.IsSim() && r.OptimizerModel != "" && r.OptimizerModel != llm.SimModel:
+		return bad("optimizer_model", r.OptimizerModel, "must be sim (or unset) in the simulated world, which answers optimiser prompts offline")
+	case !r.IsSim() && r.OptimizerModel == llm.SimModel:
+		return bad("optimizer_model", r.OptimizerModel, "must name an LLM in a live run (the simulated world cannot serve live agents)")
 	}
 	for name, l := range r.LLMLimits {
 		if name != string(llm.ProviderOpenRouter) && name != string(llm.ProviderOpenAI) && name != string(llm.ProviderCustom) {

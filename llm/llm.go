@@ -23,6 +23,8 @@ const (
 	RoleAgent    = "agent"
 	RoleJudge    = "judge"
 	RoleEmbedder = "embedder"
+	// RoleOptimiser is the prompt optimisers' LLM (OPRO, EvoPrompt, PromptBreeder).
+	RoleOptimiser = "optimiser"
 )
 
 // Message roles accepted in a ChatRequest.

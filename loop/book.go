@@ -54,6 +54,8 @@ type Book struct {
 	Turns   []sotopia.TurnRecord
 	Models  []string
 	Usage   sotopia.Usage
+	// created holds each seat's arms created during the episode, by index (created.go).
+	created [sotopia.Seats]map[int]createdArm
 }
 
 // NewBook starts the bookkeeping of one attempt of a task.
@@ -89,8 +91,8 @@ func (b *Book) EpisodeSpec() sotopia.EpisodeSpec {
 }
 
 func (b *Book) armID(seat int) string {
-	if a := b.Current[seat].Arm; a >= 0 && a < len(b.Arms[seat]) {
-		return b.Arms[seat][a].ID
+	if a, _, ok := b.arm(seat, b.Current[seat].Arm); ok {
+		return a.ID
 	}
 	return ""
 }
@@ -100,8 +102,11 @@ func (b *Book) armID(seat int) string {
 func (b *Book) RecordStep(seat int, a sotopia.AgentAction, note string) {
 	rec := sotopia.TurnRecord{Turn: b.Env.Turn(), Seat: seat, Action: a, ActionNote: note}
 	for s := range sotopia.Seats {
-		rec.Seats = append(rec.Seats, sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm,
-			ArmID: b.armID(s), ArmProb: b.Current[s].Prob})
+		st := sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm, ArmID: b.armID(s), ArmProb: b.Current[s].Prob}
+		if a, c, ok := b.arm(s, st.Arm); ok && c != nil {
+			st.ArmText, st.ArmParents, st.ArmOperator = a.Text, c.parents, c.operator
+		}
+		rec.Seats = append(rec.Seats, st)
 	}
 	b.Turns = append(b.Turns, rec)
 }
@@ -132,12 +137,12 @@ func (b *Book) NoteJudgeError(err string) { b.Turns[len(b.Turns)-1].JudgeError =
 // Choose makes a policy's choice the seat's active arm and returns that arm, or an error when
 // the policy chose outside the pool.
 func (b *Book) Choose(seat int, c policy.Choice) (sotopia.ArmChoice, error) {
-	arms := b.Arms[seat]
-	if c.Arm < 0 || c.Arm >= len(arms) {
-		return sotopia.ArmChoice{}, fmt.Errorf("seat %d policy chose arm %d of %d", seat, c.Arm, len(arms))
+	a, _, ok := b.arm(seat, c.Arm)
+	if !ok {
+		return sotopia.ArmChoice{}, fmt.Errorf("seat %d policy chose arm %d, neither in the pool of %d nor created by it", seat, c.Arm, len(b.Arms[seat]))
 	}
 	b.Current[seat] = c
-	return arms[c.Arm], nil
+	return a, nil
 }
 
 // SetContextHash notes which dialogue embedding the policies saw for the last record.

@@ -122,7 +122,12 @@ type PolicyChoice struct {
 	Turn     int
 	Selected bool
 	Choice   policy.Choice
-	Error    string
+	// Created is the chosen arm when the policy wrote it during the episode (a prompt
+	// optimiser's member past the pool), nil for pool arms; Evolution lists the optimiser steps
+	// the policy took in this step.
+	Created   *policy.Member
+	Evolution []sotopia.OptimiserEvent
+	Error     string
 }
 
 // Record asks the Recorder to persist an episode.

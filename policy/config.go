@@ -56,6 +56,12 @@ type Config struct {
 	// Instinct column is inferred to come from.
 	UCBContext bool       `json:"ucb_context_embedding" toml:"ucb_context_embedding"`
 	ALSO       ALSOConfig `json:"also" toml:"also"`
+
+	// PopulationSize is the population of opro, evoprompt-* and promptbreeder (the first
+	// PopulationSize pool arms seed it); EvolutionInterval the turns between their evolutions.
+	PopulationSize    int        `json:"population_size" toml:"population_size"`
+	EvolutionInterval int        `json:"evolution_interval" toml:"evolution_interval"`
+	OPRO              OPROConfig `json:"opro" toml:"opro"`
 }
 
 // ALSOConfig is the ALSO bandit and its neural surrogate (also-method.md sections 1.5-1.7).
@@ -91,6 +97,7 @@ func DefaultConfig() Config {
 		Eta: 5, Horizon: 19, Alpha: 1, Beta: 0.01, Epsilon: 0.1, UpdateInterval: 1,
 		ALSO: ALSOConfig{Depth: 2, Hidden: 100, Epochs: 100, BatchSize: 8, LR: 1e-2, LRMin: 1e-4,
 			ScoreDecay: 0.9, EtaSchedule: EtaConstant, ScoreMode: "nn", Surrogate: "scratch", WarmEpochs: 20, UseContext: true},
+		PopulationSize: 5, EvolutionInterval: 5, OPRO: OPROConfig{Samples: 5, Threshold: 0.5, TopK: 10},
 	}
 }
 
@@ -112,6 +119,9 @@ func (c Config) Validate() error {
 		return bad("epsilon", c.Epsilon, "must be in [0, 1]")
 	case c.UpdateInterval < 1:
 		return bad("update_interval", c.UpdateInterval, "must be at least 1 (the artifact's 0 never trains: its networks would choose untrained)")
+	}
+	if err := c.validatePopulation(); err != nil {
+		return err
 	}
 	a := c.ALSO
 	switch {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/also-project/also/config"
 	"github.com/also-project/also/llm"
+	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/live"
 )
@@ -54,6 +55,7 @@ func (w *liveWorld) RunUsage() sotopia.Usage { return live.Usage(w.Meter()) }
 type liveModels struct {
 	seats                             [sotopia.Seats]string
 	rewardJudge, finalJudge, embedder string
+	optimizer                         string // "" when the bandit writes no arm texts
 	// perTurn says whether the per-turn judge and the embedder are called at all.
 	perTurn bool
 	notes   []string
@@ -83,6 +85,7 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	lc := live.DefaultConfig()
 	lc.P1Model, lc.P2Model = models.seats[0], models.seats[1]
 	lc.RewardEvalModel, lc.TerminalEvalModel, lc.EmbeddingModel = models.rewardJudge, models.finalJudge, models.embedder
+	lc.OptimizerModel = models.optimizer
 	lc.Temperature, lc.MaxTokens = cfg.Temperature, cfg.MaxTokens
 	lc.JudgePrompts = sotopia.JudgePrompts(cfg.JudgePrompt)
 	lc.ProviderPreferences = cfg.OpenRouterProvider
@@ -94,6 +97,9 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	fmt.Fprintf(logw, "live world: p1 %s, p2 %s, terminal judge %s, ", lc.P1Model, lc.P2Model, lc.TerminalEvalModel)
 	if models.perTurn {
 		fmt.Fprintf(logw, "per-turn judge %s, embedder %s", lc.RewardEvalModel, lc.EmbeddingModel)
+		if lc.OptimizerModel != "" {
+			fmt.Fprintf(logw, ", optimiser %s", lc.OptimizerModel)
+		}
 	} else {
 		fmt.Fprint(logw, "no per-turn judge or embedder (no seat is optimised)")
 	}
@@ -144,6 +150,12 @@ func resolveLiveModels(cfg config.Run) (liveModels, error) {
 	}
 	if m.embedder, err = pick("embedding_model", "--embedding-model", cfg.EmbeddingModel, live.DefaultEmbeddingModel, "embedding model"); err != nil {
 		return m, err
+	}
+	// The optimiser serves only the prompt-optimising bandits; others never need its key.
+	if used && policy.NeedsOptimiser(cfg.Bandit) {
+		if m.optimizer, err = pick("optimizer_model", "--optimizer-model", cfg.OptimizerModel, live.DefaultOptimizerModel, "prompt optimiser"); err != nil {
+			return m, err
+		}
 	}
 	return m, nil
 }

@@ -125,6 +125,9 @@ func PlanRun(cfg config.Run, a PlanAssumptions) (*Plan, error) {
 	optimised, _ := cfg.Optimised()
 	models := liveModels{seats: [2]string{llm.SimModel, llm.SimModel}, rewardJudge: llm.SimModel,
 		finalJudge: llm.SimModel, embedder: llm.SimModel, perTurn: optimised[0] || optimised[1]}
+	if models.perTurn && policy.NeedsOptimiser(cfg.Bandit) {
+		models.optimizer = llm.SimModel
+	}
 	if !cfg.IsSim() {
 		p.World = "live"
 		if models, err = resolveLiveModels(cfg); err != nil {
@@ -161,12 +164,17 @@ func PlanRun(cfg config.Run, a PlanAssumptions) (*Plan, error) {
 			return nil, fmt.Errorf("plan task %s: %w", t.PK, err)
 		}
 		p.StepsPerEpisode = steps
+		planOptimiser(cfg, setup, strategies, optimised, steps, models, tally)
 	}
 	if p.StepsPerEpisode == 0 {
 		p.StepsPerEpisode = cfg.MaxTurns
 	}
-	// Bandits that call an LLM (OPRO, EvoPrompt, PromptBreeder) do not exist yet.
-	tally.add(PlanOptimiser, planNone, 0, 0, 0)
+	// The prompt optimisers' LLM (opro, evoprompt-*, promptbreeder), or none.
+	optimiser := models.optimizer
+	if optimiser == "" {
+		optimiser = planNone
+	}
+	tally.add(PlanOptimiser, optimiser, 0, 0, 0)
 	if err := p.price(cfg, tally); err != nil {
 		return nil, err
 	}

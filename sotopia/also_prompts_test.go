@@ -20,8 +20,8 @@ func TestALSOTemplateBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := regexp.MustCompile(`(?m)^\| (\S+\.txt) \|.*\| ([0-9a-f]{64}) \|$`).FindAllStringSubmatch(string(readme), -1)
-	if len(rows) != 8 {
-		t.Fatalf("README lists %d checksums, want 8", len(rows))
+	if len(rows) != 16 {
+		t.Fatalf("README lists %d checksums, want 16", len(rows))
 	}
 	for _, r := range rows {
 		b, err := alsoPromptFS.ReadFile("data/also-prompts/" + r[1])
@@ -242,5 +242,38 @@ func TestParseEvaluationALSOSchemaReplies(t *testing.T) {
 	bad, _ := json.Marshal(out)
 	if _, err := ParseEvaluation(string(bad)); err == nil || !strings.Contains(err.Error(), "agent 2 secret") {
 		t.Errorf("out-of-range secret: %v", err)
+	}
+}
+
+func TestOptimiserPromptLists(t *testing.T) {
+	if n := len(PromptBreederMutationPrompts); n != 56 {
+		t.Errorf("%d mutation prompts, want 56", n)
+	}
+	if n := len(PromptBreederThinkingStyles); n != 39 {
+		t.Errorf("%d thinking styles, want 39", n)
+	}
+	for _, l := range append(append([]string{}, PromptBreederMutationPrompts...), PromptBreederThinkingStyles...) {
+		if l == "" || strings.Contains(l, "\n") {
+			t.Errorf("bad list element %q", l)
+		}
+	}
+	if !strings.Contains(OPROMetaPrompt, "{instruction_score_pairs}") || !strings.HasSuffix(EvoPromptGA, "1. ") ||
+		!strings.Contains(PromptBreederMutation, "## Mutation Guidance: \n{mutation_prompt}") {
+		t.Error("optimiser templates lost their placeholders or trailing bytes")
+	}
+}
+
+func TestStrategyOf(t *testing.T) {
+	bg := "Ann is a 30-year-old nurse."
+	seed := ArmText(bg, Strategy{Description: "Offer help first."})
+	for _, c := range []struct{ text, want string }{
+		{seed, "Offer help first."},
+		{bg, ""},
+		{bg + "\nListen, then ask.", "Listen, then ask."},
+		{"A rewritten persona who listens.", "A rewritten persona who listens."},
+	} {
+		if got := StrategyOf(bg, c.text); got != c.want {
+			t.Errorf("StrategyOf(%q) = %q, want %q", c.text, got, c.want)
+		}
 	}
 }

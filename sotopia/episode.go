@@ -89,6 +89,13 @@ type SeatTurn struct {
 	Regret    *float64 `json:"regret,omitempty"`
 	// Expected is the expected reward of the arm played, where known.
 	Expected *float64 `json:"expected,omitempty"`
+	// For an arm a prompt optimiser created during the episode (Arm past the pool): its full
+	// text, the IDs of the members it was made from and the operator that made it.
+	ArmText     string   `json:"arm_text,omitempty"`
+	ArmParents  []string `json:"arm_parents,omitempty"`
+	ArmOperator string   `json:"arm_operator,omitempty"`
+	// Evolution lists the optimiser steps the seat's policy took after this turn.
+	Evolution []OptimiserEvent `json:"evolution,omitempty"`
 }
 
 // Usage sums LLM usage, by role ("agent", "judge", "embedder") and in total.

@@ -113,6 +113,9 @@ type EpisodeWorld struct {
 	Models []string
 	// Usage, if set, reports the LLM usage of this episode so far.
 	Usage func() Usage
+	// Optimiser writes new arm texts for the prompt-optimising policies (opro, evoprompt-*,
+	// promptbreeder); nil when the world has none configured.
+	Optimiser Optimiser
 }
 
 // World builds episodes: the simulated world (sotopia/sim) or the live one (LLMs, sotopia/live).

@@ -51,7 +51,7 @@ Opponents: ` + strings.Join(sim.Profiles(), ", "),
 	fs.IntVar(&o.Seeds, "seeds", o.Seeds, "episodes per bandit and opponent")
 	fs.IntVar(&o.Turns, "turns", o.Turns, "turns per episode")
 	fs.StringVar(&format, "format", format, "output: table or json")
-	fs.StringSliceVar(&o.Bandits, "bandits", nil, "bandits to compare (default: every registered bandit that needs no LLM)")
+	fs.StringSliceVar(&o.Bandits, "bandits", nil, "bandits to compare (default: every registered bandit)")
 	fs.StringSliceVar(&o.Opponents, "opponents", nil, "opponent profiles or scripted agents (default: all)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "base seed of tasks, worlds and policies")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "episodes played at once (0 = one per CPU)")

@@ -51,6 +51,12 @@ func ucb(subset, opt, model string, alpha, beta float64) paperRun {
 	return paperRun{subset, 0, 40, 20, "v3", "instinct", opt, false, model, ds, gpt, emb, defEta, alpha, beta, false, true}
 }
 
+// pop builds the prompt optimisers' command shape: no dialogue context, population 5, evolution
+// every 5 turns (checked apart, see TestPaperPresetsMirrorTheArtifact).
+func pop(bandit, opt, model string) paperRun {
+	return paperRun{"all", 0, 40, 20, "v3", bandit, opt, false, model, ds, gpt, emb, defEta, defAlpha, defBeta, false, true}
+}
+
 func paperTable() map[string]paperRun {
 	t := map[string]paperRun{
 		// baseline_v3.yml: --subset hard --batch-size 40 --max-turns 20 --optimize none
@@ -67,6 +73,9 @@ func paperTable() map[string]paperRun {
 		// all_methods_v3_4o_mini_all.yml: adversarial (eta 10, context) and baseline panes, subset all.
 		"all_methods_v3_4o_mini_all-adversarial": adv("all", 40, "both", mini, ds, 10),
 		"all_methods_v3_4o_mini_all-baseline":    {"all", 0, 40, 20, "v3", "also", "none", false, mini, ds, gpt, "", defEta, defAlpha, defBeta, false, false},
+		// Its opro and evoprompt (evoprompt_ga) panes: pop 5, evolution interval 5, optimize both.
+		"all_methods_v3_4o_mini_all-opro":      pop("opro", "both", mini),
+		"all_methods_v3_4o_mini_all-evoprompt": pop("evoprompt-ga", "both", mini),
 		// neural_ucb_v3_qwen_reward.yml: hard, Qwen agents and Qwen reward model, beta 0.05.
 		"neural_ucb_v3_qwen_reward": {"hard", 0, 40, 20, "v3", "instinct", "both", false, qwen, qwen, gpt, emb, defEta, defAlpha, 0.05, false, false},
 	}
@@ -100,6 +109,12 @@ func paperTable() map[string]paperRun {
 		t["neural_ucb_no_ctx_v3-qwen-"+opt] = ucb("all", opt, qwen, defAlpha, 0.01)
 		t["neural_ucb_no_ctx_v3_ds-deepseek-"+opt] = ucb("all", opt, ds, defAlpha, 0.01)
 		t["neural_ucb_no_ctx_v3_ds-qwen-"+opt] = ucb("all", opt, qwen, defAlpha, 0.01)
+		// opro_v3.yml, evoprompt_v3.yml (evoprompt_ga), promptbreeder_v3.yml
+		// (progressive_prompt_breeder): all, --population-size 5 --evolution-interval 5.
+		for yml, bandit := range map[string]string{"opro_v3": "opro", "evoprompt_v3": "evoprompt-ga", "promptbreeder_v3": "promptbreeder"} {
+			t[yml+"-deepseek-"+opt] = pop(bandit, opt, ds)
+			t[yml+"-qwen-"+opt] = pop(bandit, opt, qwen)
+		}
 		// neural_ucb_no_ctx_v3_qwen.yml: DeepSeek on non_hard, Qwen on hard.
 		t["neural_ucb_no_ctx_v3_qwen-deepseek-"+opt] = ucb("non_hard", opt, ds, defAlpha, 0.01)
 		t["neural_ucb_no_ctx_v3_qwen-qwen-"+opt] = ucb("hard", opt, qwen, defAlpha, 0.01)
@@ -159,6 +174,16 @@ func TestPaperPresetsMirrorTheArtifact(t *testing.T) {
 			a != def.Policy.ALSO || r.Policy.Gamma != def.Policy.Gamma || r.Policy.Epsilon != def.Policy.Epsilon {
 			t.Errorf("%s: tag %s, seats %q/%q, temperature %v, max tokens %d, credit %s, era %s, or a policy value changed",
 				stem, r.Tag, r.P1Model, r.P2Model, r.Temperature, r.MaxTokens, r.Credit, r.Era)
+		}
+		// The prompt optimisers: the artifact's population, interval and optimiser LLM; the others
+		// keep the defaults and name no optimiser.
+		if policy.NeedsOptimiser(r.Bandit) {
+			if r.Policy.PopulationSize != 5 || r.Policy.EvolutionInterval != 5 || r.OptimizerModel != "openrouter/qwen/qwen-2.5-7b-instruct" {
+				t.Errorf("%s: population %d, interval %d, optimiser %q; want 5, 5 and the artifact's qwen-2.5-7b-instruct",
+					stem, r.Policy.PopulationSize, r.Policy.EvolutionInterval, r.OptimizerModel)
+			}
+		} else if r.OptimizerModel != "" || r.Policy.PopulationSize != def.Policy.PopulationSize || r.Policy.EvolutionInterval != def.Policy.EvolutionInterval {
+			t.Errorf("%s: sets optimiser values for a bandit without an optimiser", stem)
 		}
 		if len(r.OpenRouterProvider) > 1 {
 			t.Errorf("%s: preferences for %d models", stem, len(r.OpenRouterProvider))

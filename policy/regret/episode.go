@@ -35,6 +35,7 @@ type plan struct {
 	polCfg                policy.Config
 	worlds                []*world
 	jobs                  []job
+	emb                   *sim.HashEmbedder // embeds the arm texts population policies create
 }
 
 func (p *plan) index(opp, bandit string, ep int) int {
@@ -88,6 +89,9 @@ func newPlan(opts Options) (*plan, error) {
 	}
 	if p.worlds, err = buildWorlds(opts, p.simCfg.Dim); err != nil {
 		return nil, err
+	}
+	if p.emb, err = sim.NewHashEmbedder(p.simCfg.Dim); err != nil {
+		return nil, fmt.Errorf("world: %w", err)
 	}
 	for _, opp := range p.opponents {
 		for _, b := range p.bandits {
@@ -145,6 +149,7 @@ func buildWorlds(opts Options, dim int) ([]*world, error) {
 type episodeStats struct {
 	regret, staticRegret, reward float64
 	turns                        int
+	created                      float64 // arms a population policy created, per seat
 }
 
 // play runs one episode: both seats open on arm 0; after each turn every optimised seat updates
@@ -159,6 +164,7 @@ func (p *plan) play(j job) (episodeStats, error) {
 	}
 	var optimised [sotopia.Seats]bool
 	var pols [sotopia.Seats]policy.Policy
+	var maps [sotopia.Seats]*armMap // population policies only (population.go)
 	for seat := range sotopia.Seats {
 		if sim.IsScripted(j.opponent) && seat == sim.ScriptedSeat([sotopia.Seats]bool{true, true}) {
 			continue
@@ -166,13 +172,16 @@ func (p *plan) play(j job) (episodeStats, error) {
 		arms := make([]policy.Arm, len(w.arms[seat]))
 		for k, a := range w.arms[seat] {
 			// A private copy: policies own their arms and may keep or change them.
-			arms[k] = policy.Arm{Index: k, ID: a.ID, Embedding: append([]float64(nil), w.embed[seat][k]...)}
+			arms[k] = policy.Arm{Index: k, ID: a.ID, Text: a.Text, Embedding: append([]float64(nil), w.embed[seat][k]...)}
 		}
 		// Seeded like the episode actor's policies: episode seed, seat + 1.
 		rng := rand.New(rand.NewPCG(uint64(w.seed), uint64(seat)+1))
-		if pols[seat], err = policy.New(j.bandit, policy.Params{Arms: arms, Rand: rng, Config: p.polCfg}); err != nil {
+		params := policy.Params{Arms: arms, Rand: rng, Config: p.polCfg}
+		populationParams(&params, w, seat, p.emb)
+		if pols[seat], err = policy.New(j.bandit, params); err != nil {
 			return episodeStats{}, err
 		}
+		maps[seat] = newArmMap(pols[seat], w.setup.OwnBackground(seat))
 		optimised[seat] = true
 	}
 
@@ -182,7 +191,15 @@ func (p *plan) play(j job) (episodeStats, error) {
 	var got [sotopia.Seats]float64   // Σ_t μ_t(played)
 	turns := 0
 	for t := 1; t <= p.turns && !game.Over(); t++ {
-		out, err := game.Play(active)
+		played := active
+		var avail [sotopia.Seats][]int
+		for seat, am := range maps {
+			if am != nil {
+				avail[seat] = am.sync(game, seat)
+				played[seat] = am.gameArm(game, seat, active[seat])
+			}
+		}
+		out, err := game.Play(played)
 		if err != nil {
 			return episodeStats{}, fmt.Errorf("%s vs %s, task %s, turn %d: %w", j.bandit, j.opponent, w.setup.Task.PK, t, err)
 		}
@@ -191,7 +208,11 @@ func (p *plan) play(j job) (episodeStats, error) {
 			if !optimised[seat] {
 				continue
 			}
-			dyn[seat] += out.Regret[seat]
+			if maps[seat] != nil {
+				dyn[seat] += bestOf(out, seat, len(w.arms[seat]), avail[seat]) - out.Mu[seat]
+			} else {
+				dyn[seat] += out.Regret[seat]
+			}
 			reward[seat] += out.Reward[seat]
 			got[seat] += out.Mu[seat]
 			if cum[seat] == nil {
@@ -233,7 +254,11 @@ func (p *plan) play(j job) (episodeStats, error) {
 		st.regret += dyn[seat]
 		st.staticRegret += best - got[seat]
 		st.reward += reward[seat] / float64(turns)
+		if maps[seat] != nil {
+			st.created += float64(len(maps[seat].game))
+		}
 	}
+	st.created /= n
 	st.regret /= n
 	st.staticRegret /= n
 	st.reward /= n

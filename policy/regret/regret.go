@@ -86,29 +86,14 @@ type Row struct {
 	RegretSE       float64 `json:"regret_se"`
 	StaticRegretSE float64 `json:"static_regret_se"`
 	Episodes       int     `json:"episodes"`
+	// ArmsCreated is the mean number of arm texts a population policy (opro, evoprompt-*,
+	// promptbreeder) created and played or offered per seat and episode; 0 for the others.
+	ArmsCreated float64 `json:"arms_created,omitempty"`
 }
 
-// needsLLM names the prompt optimisers of also-method.md 2.5-2.7, whose evolution step rewrites
-// arms with an LLM; the sim game has none to offer, so they are not benchmarked by default.
-func needsLLM(name string) bool {
-	for _, p := range []string{"opro", "evoprompt", "promptbreeder", "prompt-breeder", "prompt_breeder"} {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// DefaultBandits is every registered policy except those that need an LLM.
-func DefaultBandits() []string {
-	var out []string
-	for _, n := range policy.Names() {
-		if !needsLLM(n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+// DefaultBandits is every registered policy. The prompt optimisers (opro, evoprompt-*,
+// promptbreeder) get the sim world's offline optimiser; population.go defines their regret.
+func DefaultBandits() []string { return policy.Names() }
 
 // Run plays the benchmark; rows come opponent-major in the order of Options.Opponents, then
 // Options.Bandits.
@@ -174,7 +159,9 @@ feed:
 func summarise(opp, bandit string, eps []episodeStats) Row {
 	n := float64(len(eps))
 	var dyn, static, reward, turns []float64
+	created := 0.0
 	for _, e := range eps {
+		created += e.created
 		dyn = append(dyn, e.regret)
 		static = append(static, e.staticRegret)
 		reward = append(reward, e.reward)
@@ -199,7 +186,7 @@ func summarise(opp, bandit string, eps []episodeStats) Row {
 	}
 	return Row{Opponent: opp, Bandit: bandit, Turns: int(math.Round(mean(turns))),
 		MeanRegret: mean(dyn), MeanStaticRegret: mean(static), MeanReward: mean(reward),
-		RegretSE: se(dyn), StaticRegretSE: se(static), Episodes: len(eps)}
+		RegretSE: se(dyn), StaticRegretSE: se(static), Episodes: len(eps), ArmsCreated: created / n}
 }
 
 // canonicalBandits resolves names and aliases to registered names, rejecting duplicates.

@@ -179,15 +179,41 @@ func TestRunContext_Cancelled(t *testing.T) {
 	}
 }
 
-func TestDefaultBandits_SkipsLLMOptimisers(t *testing.T) {
-	for _, n := range DefaultBandits() {
-		if needsLLM(n) {
-			t.Fatalf("%s needs an LLM", n)
+// TestPopulationBandits_CreateScoredArms: the prompt optimisers run offline against the sim
+// world's optimiser, create arms whose rewards the game knows, and are reproducible.
+func TestPopulationBandits_CreateScoredArms(t *testing.T) {
+	opts := smallOptions()
+	opts.Bandits = []string{"opro", "evoprompt-ga", "evoprompt-de", "promptbreeder"}
+	opts.Opponents = []string{"static"}
+	opts.Turns = 20
+	rows, err := Run(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Run(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if r.ArmsCreated < 1 {
+			t.Errorf("%s created %.1f arms per seat in 20 turns, want at least 1", r.Bandit, r.ArmsCreated)
+		}
+		if r != again[i] {
+			t.Errorf("%s: two runs differ: %+v vs %+v", r.Bandit, r, again[i])
 		}
 	}
-	for _, n := range []string{"opro", "evoprompt-ga", "promptbreeder"} {
-		if !needsLLM(n) {
-			t.Fatalf("%s not recognised as an LLM optimiser", n)
-		}
+}
+
+// TestBestOf_CountsCreatedArmsOfThePopulation: a created arm better than every pool arm sets
+// the bar, one outside the population does not.
+func TestBestOf_CountsCreatedArmsOfThePopulation(t *testing.T) {
+	out := sim.Outcome{}
+	out.Expected[0] = []float64{0.2, 0.5, 0.4}
+	out.Added[0] = []float64{0.9, 0.7}
+	if got := bestOf(out, 0, 3, []int{0, 1, 4}); got != 0.7 {
+		t.Errorf("best with created arm 4 = %v, want 0.7", got)
+	}
+	if got := bestOf(out, 0, 3, []int{0, 1}); got != 0.5 {
+		t.Errorf("best of the pool = %v, want 0.5", got)
 	}
 }

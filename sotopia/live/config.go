@@ -28,6 +28,10 @@ type Config struct {
 	// agent's own model (as ALSO does; Sotopia used a fixed gpt-3.5/4o-mini).
 	ReformatModel string
 
+	// OptimizerModel writes new arm texts for the prompt-optimising policies (opro,
+	// evoprompt-*, promptbreeder); "" means the world offers no optimiser (no key is needed).
+	OptimizerModel string
+
 	// Temperature and MaxTokens govern agent calls (MaxTokens 0 = not sent).
 	Temperature float64
 	MaxTokens   int
@@ -57,6 +61,9 @@ const (
 	DefaultRewardEvalModel   = "openrouter/deepseek/deepseek-v3.2"
 	DefaultTerminalEvalModel = "openrouter/openai/gpt-4o"
 	DefaultEmbeddingModel    = "openrouter/qwen/qwen3-embedding-8b"
+	// DefaultOptimizerModel is the artifact's optimiser for OPRO, EvoPrompt and PromptBreeder
+	// (OPROConfig and EvoPromptConfig defaults; no CLI flag there).
+	DefaultOptimizerModel = "openrouter/qwen/qwen-2.5-7b-instruct"
 )
 
 // DefaultConfig is the paper's setup: gpt-4o-mini agents at temperature 0.7 with 4096 tokens,
@@ -89,6 +96,9 @@ func (c Config) Validate() error {
 		if f.name == llm.SimModel {
 			return fmt.Errorf("live: %s is %q: the simulated world is sotopia/sim, not a live model", f.field, f.name)
 		}
+	}
+	if c.OptimizerModel == llm.SimModel {
+		return fmt.Errorf("live: OptimizerModel is %q: the simulated world is sotopia/sim, not a live model", c.OptimizerModel)
 	}
 	if _, err := sotopia.ParseJudgePrompts(string(c.JudgePrompts)); err != nil {
 		return fmt.Errorf("live: JudgePrompts: %w", err)

@@ -18,6 +18,7 @@ type World struct {
 	reformat           [sotopia.Seats]llm.Model
 	rewardJudge, final llm.Model
 	embed              llm.Model
+	optimiser          llm.Model // nil without Config.OptimizerModel
 }
 
 // provider is the routing preferences configured for a model (nil: none).
@@ -66,6 +67,11 @@ func New(cfg Config) (*World, error) {
 	if w.embed, err = resolve("EmbeddingModel", cfg.EmbeddingModel); err != nil {
 		return nil, err
 	}
+	if cfg.OptimizerModel != "" {
+		if w.optimiser, err = resolve("OptimizerModel", cfg.OptimizerModel); err != nil {
+			return nil, err
+		}
+	}
 	return w, nil
 }
 
@@ -101,6 +107,9 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 		Models: []string{w.final.Name(), w.seats[0].Name(), w.seats[1].Name()},
 		Usage:  func() sotopia.Usage { return Usage(meter) },
 	}
+	if w.optimiser != nil {
+		ew.Optimiser = &Optimiser{model: llm.Metered(w.optimiser, meter, llm.RoleOptimiser), seed: spec.Seed}
+	}
 	for seat := range sotopia.Seats {
 		ew.Agents[seat] = &Agent{
 			seat:        seat,
@@ -118,7 +127,7 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 }
 
 // Usage converts a meter (an episode's or the run's) to the episode log's usage record, with
-// the per-role breakdown (agent, judge, embedder).
+// the per-role breakdown (agent, judge, embedder, optimiser).
 func Usage(m *llm.Meter) sotopia.Usage {
 	total, byRole := m.Snapshot()
 	out := toSotopia(total)

@@ -21,6 +21,10 @@ type Outcome struct {
 	// arm held fixed; Regret = max(Expected) - Mu (negative only for a better non-pool arm).
 	Expected [sotopia.Seats][]float64 `json:"expected"`
 	Regret   [sotopia.Seats]float64   `json:"regret"`
+	// Added is each seat's expected reward of every strategy added after the pool (index
+	// pool+j at position j; AddStrategy, Agent.SetStrategy), under the same conditions as
+	// Expected. Regret does not count them; prompt-optimiser benchmarks do (policy/regret).
+	Added [sotopia.Seats][]float64 `json:"added,omitempty"`
 }
 
 // Game is the hidden model without actors or text, for long-horizon bandit benchmarks. The
@@ -83,11 +87,22 @@ func (g *Game) Expected(seat int) ([]float64, error) {
 	return out, nil
 }
 
-// Play sets both seats' arms (pool indices) and plays one turn; the acting seat alternates.
+// PoolSize is the number of seat's pool arms; added strategies are numbered from it.
+func (g *Game) PoolSize(seat int) int { return g.m.seats[seat].pool }
+
+// AddStrategy makes a strategy description playable by seat (a prompt optimiser wrote it) and
+// returns its arm index: the pool arm or earlier added strategy with the same description, else
+// the next index past them. Its feature is the embedding of the description, as for pool arms.
+func (g *Game) AddStrategy(seat int, description string) int {
+	return g.m.armIndex(seat, sotopia.ArmChoice{Index: -1, Description: description})
+}
+
+// Play sets both seats' arms (pool indices or AddStrategy indices) and plays one turn; the
+// acting seat alternates.
 func (g *Game) Play(arms [sotopia.Seats]int) (Outcome, error) {
 	for i, a := range arms {
-		if a < 0 || a >= g.m.seats[i].pool {
-			return Outcome{}, fmt.Errorf("sim: seat %d arm %d outside its pool of %d", i, a, g.m.seats[i].pool)
+		if a < 0 || a >= len(g.m.seats[i].arms) {
+			return Outcome{}, fmt.Errorf("sim: seat %d arm %d outside its pool of %d and %d added strategies", i, a, g.m.seats[i].pool, len(g.m.seats[i].arms)-g.m.seats[i].pool)
 		}
 		g.m.seats[i].active = a
 	}

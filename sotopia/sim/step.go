@@ -66,6 +66,9 @@ func (m *model) step(actor int, allowed map[sotopia.ActionType]bool) (*turnRecor
 			}
 		}
 		rec.Expected[i] = exp
+		for k := m.seats[i].pool; k < len(m.seats[i].arms); k++ {
+			rec.Added[i] = append(rec.Added[i], m.mu(i, k, b))
+		}
 		rec.Mu[i] = m.mu(i, rec.Arms[i], b)
 		rec.Regret[i] = best - rec.Mu[i]
 		rec.Hint[i] = m.ranked(i)

@@ -64,7 +64,8 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 		return nil, err
 	}
 	ep := newEpisode(m, setup)
-	out := &sotopia.EpisodeWorld{Judge: &Judge{ep: ep}, Embedder: w.emb, Models: []string{Name}}
+	out := &sotopia.EpisodeWorld{Judge: &Judge{ep: ep}, Embedder: w.emb, Models: []string{Name},
+		Optimiser: NewOptimiser(spec.Seed)}
 	for i := range out.Agents {
 		out.Agents[i] = &Agent{ep: ep, seat: i}
 		out.Models = append(out.Models, w.agentModel(m, i))
