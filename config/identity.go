@@ -58,7 +58,7 @@ var notIdentity = map[string]string{
 // liveOnly are the identity settings that only a live (LLM) world reads; simOnly only the sim world.
 var (
 	liveOnly = []string{"model", "p1_model", "p2_model", "reward_eval_model", "terminal_eval_model", "embedding_model",
-		"temperature", "max_tokens", "judge_prompt", "openrouter_provider"}
+		"temperature", "max_tokens", "judge_prompt", "openrouter_provider", "optimizer_model"}
 	simOnly = []string{"sim"}
 )
 
