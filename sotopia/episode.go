@@ -27,10 +27,12 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Episode status values.
+// Episode status values. An interrupted episode was cut short by SIGINT/SIGTERM: not the
+// episode's fault, so it is counted apart from failed ones and a resume runs it again.
 const (
-	StatusDone   = "done"
-	StatusFailed = "failed"
+	StatusDone        = "done"
+	StatusFailed      = "failed"
+	StatusInterrupted = "interrupted"
 )
 
 // EpisodeLog is a Sotopia EpisodeLog (database.logs.EpisodeLog field names) plus ALSO's per-turn
