@@ -340,7 +340,7 @@ func (d *Dir) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error {
 	if err != nil && !errors.Is(err, ErrConflict) {
 		return fmt.Errorf("save episode %s: %w", n.PK, err)
 	}
-	return nil
+	return err
 }
 
 // readEpisode must be called with mu read-locked.

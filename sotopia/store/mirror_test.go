@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -105,11 +106,18 @@ func TestMirrorSurvivesRedisOutage(t *testing.T) {
 			t.Fatalf("save during outage: %v", err)
 		}
 	}
-	if err := m.SaveEpisode(ctx, mirrorEpisode(0, "resaved")); err != nil { // a re-save during the outage
+	if err := m.SaveEpisode(ctx, mirrorEpisode(0, "before")); err != nil { // an identical re-save during the outage
 		t.Fatal(err)
+	}
+	if err := m.SaveEpisode(ctx, mirrorEpisode(0, "resaved")); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("other content under a stored pk during the outage: %v, want ErrConflict", err)
 	}
 	agent, _ := m.Agent(ctx, "01H5TNE5PC2DP6RKG0KNQ4D5GE")
 	agent.Secret = "changed during the outage"
+	if err := m.SaveAgent(ctx, agent); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("changed agent during the outage: %v, want ErrConflict", err)
+	}
+	agent.PK = "01JNEWAGENTDURINGOUTAGE"
 	if err := m.SaveAgent(ctx, agent); err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +144,8 @@ func TestMirrorSurvivesRedisOutage(t *testing.T) {
 	if a, err := r.Agent(ctx, agent.PK); err != nil || a.Secret != agent.Secret {
 		t.Fatalf("agent saved during the outage: %+v, %v", a, err)
 	}
-	if ep, _ := r.Episode(ctx, "01JM000"); ep.Tag != "resaved" {
-		t.Fatalf("re-save during the outage: Redis has tag %q, want resaved", ep.Tag)
+	if ep, _ := r.Episode(ctx, "01JM000"); ep.Tag != "before" {
+		t.Fatalf("refused re-save during the outage: Redis has tag %q, want the original, before", ep.Tag)
 	}
 	out := logs.String()
 	if !strings.Contains(out, "unreachable") || !strings.Contains(out, "reachable") {

@@ -68,6 +68,20 @@ func (r *Redis) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error {
 // putNew stores doc under key, with extra commands in the same transaction, unless key exists:
 // then same says whether the stored document is this one (nil: nothing to do) or not.
 func (r *Redis) putNew(ctx context.Context, what, key string, doc []byte, same func(stored []byte) error, extra func(redis.Pipeliner)) error {
+	if r.mode == RedisJSON { // JSON.SET NX is atomic; JSON mode keeps no index sets
+		err := r.setDoc(ctx, r.rdb, key, doc, true).Err()
+		if !errors.Is(err, redis.Nil) {
+			return r.wrap(what, err)
+		}
+		docs, err := r.getDocs(ctx, []string{key})
+		if err != nil {
+			return err
+		}
+		if docs[0] == nil {
+			return r.wrap(what, errors.New("the document exists and vanished: removed by someone else meanwhile"))
+		}
+		return same(docs[0])
+	}
 	var verdict error
 	txf := func(tx *redis.Tx) error {
 		verdict = nil
