@@ -341,7 +341,7 @@ func newDBExportCmd(sf *storeFlags) *cobra.Command {
 		Use:   "export --tag T [--out FILE]",
 		Short: "Write a tag's finished episodes as Sotopia episode JSONL (stdout, or --out FILE)",
 		Long: `Write the done episodes of a tag in Sotopia's episode JSONL format (as Sotopia's own export
-writes it). Failed attempts are not Sotopia episodes and are left out (their count goes to stderr).`,
+writes it). Failed and interrupted attempts are not Sotopia episodes and are left out (their count goes to stderr).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ds, eps, err := sf.tagEpisodes(cmd.Context(), tag)
@@ -355,7 +355,7 @@ writes it). Failed attempts are not Sotopia episodes and are left out (their cou
 				}
 			}
 			if len(done) == 0 {
-				return fmt.Errorf("tag %s has %d failed attempts and no done episode to export", tag, len(eps))
+				return fmt.Errorf("tag %s has %d failed or interrupted attempts and no done episode to export", tag, len(eps))
 			}
 			if out == "" {
 				return store.ExportJSONL(cmd.OutOrStdout(), done, ds)
@@ -365,7 +365,7 @@ writes it). Failed attempts are not Sotopia episodes and are left out (their cou
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d episodes under tag %s to %s", len(done), tag, out)
 			if n := len(eps) - len(done); n > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), " (%d failed attempts left out)", n)
+				fmt.Fprintf(cmd.ErrOrStderr(), " (%d failed or interrupted attempts left out)", n)
 			}
 			fmt.Fprintln(cmd.ErrOrStderr())
 			return nil

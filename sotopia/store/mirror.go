@@ -93,6 +93,9 @@ func NewMirror(local *Dir, dial func(context.Context) (Store, error), opts Mirro
 	return m, nil
 }
 
+// Local is the embedded store the mirror writes first.
+func (m *Mirror) Local() *Dir { return m.local }
+
 // Pending is how many objects for this mirror's remote (a dataset load counts as one) have not
 // reached it yet.
 func (m *Mirror) Pending() int {

@@ -66,20 +66,19 @@ func (m *Mirror) LoadDataset(ctx context.Context, ds *sotopia.Dataset) error {
 	return nil
 }
 
-// BindTag binds the tag locally and in the remote. While the remote answers, a binding it holds
-// for another configuration refuses the run before anything is bound locally.
+// BindTag binds the tag locally and in the remote. When the remote answers (it is asked even if
+// it was down: a run binds its tag once, at start), a binding it holds for another configuration
+// refuses the run before anything is bound locally.
 func (m *Mirror) BindTag(ctx context.Context, rc RunConfig) error {
-	if !m.down.Load() {
-		m.sendMu.Lock()
-		r, err := m.remoteLocked(ctx)
-		var old RunConfig
-		if err == nil {
-			err = m.call(ctx, func(ctx context.Context) (err error) { old, err = r.TagConfig(ctx, rc.Tag); return err })
-		}
-		m.sendMu.Unlock()
-		if err == nil && old.Fingerprint != rc.Fingerprint {
-			return &TagBoundError{Existing: old}
-		}
+	m.sendMu.Lock()
+	r, err := m.remoteLocked(ctx)
+	var old RunConfig
+	if err == nil {
+		err = m.call(ctx, func(ctx context.Context) (err error) { old, err = r.TagConfig(ctx, rc.Tag); return err })
+	}
+	m.sendMu.Unlock()
+	if err == nil && old.Fingerprint != rc.Fingerprint {
+		return &TagBoundError{Existing: old}
 	}
 	if err := m.local.BindTag(ctx, rc); err != nil {
 		return err

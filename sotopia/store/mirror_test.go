@@ -190,3 +190,54 @@ func TestMirrorOutboxSurvivesRestart(t *testing.T) {
 		t.Fatalf("Redis has %d episodes, want 3", len(got))
 	}
 }
+
+// The Mirror keeps the store contract too (no overwrite, tag bindings and locks included), with
+// every save forwarded to a real Redis.
+func TestMirrorContract(t *testing.T) {
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
+	logs := &syncBuffer{}
+	storetest.Run(t, storetest.Harness{
+		Open: func(t *testing.T) store.Store {
+			if err := rawClient(t, srv).FlushDB(context.Background()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			return newMirror(t, t.TempDir(), srv, logs)
+		},
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			m := s.(*store.Mirror)
+			dir := m.Local().Path()
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return newMirror(t, dir, srv, logs)
+		},
+	})
+}
+
+// A tag bound in the remote to another configuration refuses the binding before anything is
+// bound locally.
+func TestMirrorBindTagChecksTheRemoteFirst(t *testing.T) {
+	ctx := context.Background()
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
+	r, err := store.OpenRedis(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.BindTag(ctx, store.RunConfig{Tag: "shared", Fingerprint: "elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	m := newMirror(t, t.TempDir(), srv, &syncBuffer{})
+	defer m.Close()
+	if err := m.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitPending(t, m, 0) // the first dial has happened
+	err = m.BindTag(ctx, store.RunConfig{Tag: "shared", Fingerprint: "mine"})
+	if !errors.Is(err, store.ErrTagBound) {
+		t.Fatalf("BindTag of a tag the remote binds elsewhere: %v, want ErrTagBound", err)
+	}
+	if _, err := m.TagConfig(ctx, "shared"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the refused binding was stored locally: %v", err)
+	}
+}
