@@ -197,8 +197,9 @@ func (d *Dir) catchUpLog(l *appendLog, apply func(int64, []byte) error, repair b
 	return l.repair(tail, d.warn)
 }
 
-// apply indexes one profile line by pk (a run configuration by tag). The first record of an id
-// wins: later ones can only come from older versions, which replaced records.
+// apply indexes one profile line by pk (a run configuration by tag). Several records of one id
+// can only come from older versions, which replaced profiles by appending: the last one counts,
+// as it did for them. Tags were never rebound, so for them the first binding counts.
 func (t *docTable) apply(kindName string) func(int64, []byte) error {
 	return func(_ int64, line []byte) error {
 		var head struct {
