@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -85,7 +86,11 @@ stats and export only read: they work while runs write, and a missing --store is
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return fmt.Errorf("unknown command %q for \"also db\"; see also db --help", args[0])
+				hint := ""
+				if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+					hint = fmt.Sprintf(" (did you mean %s?)", strings.Join(sug, " or "))
+				}
+				return fmt.Errorf("unknown command %q for \"also db\"%s; see also db --help", args[0], hint)
 			}
 			return cmd.Help()
 		},

@@ -232,7 +232,7 @@ func TestDBStatsShowsBindingsAndInterrupted(t *testing.T) {
 // Issue 9.3: a mistyped db subcommand exits non-zero.
 func TestDBUnknownSubcommandFails(t *testing.T) {
 	noRedisEnv(t)
-	if _, _, err := runCLI(t, "db", "stat"); err == nil || !strings.Contains(err.Error(), `unknown command "stat"`) {
+	if _, _, err := runCLI(t, "db", "stat"); err == nil || !strings.Contains(err.Error(), `unknown command "stat"`) || !strings.Contains(err.Error(), "did you mean stats") {
 		t.Fatalf("also db stat: %v, want an unknown-command error", err)
 	}
 	if out := mustCLI(t, "db"); !strings.Contains(out, "Available Commands") {
