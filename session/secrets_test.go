@@ -15,6 +15,8 @@ import (
 	"github.com/also-project/also/llm"
 	"github.com/also-project/also/llm/llmtest"
 	"github.com/also-project/also/report"
+	"github.com/also-project/also/sotopia/store"
+	"github.com/also-project/also/sotopia/store/storetest"
 )
 
 const (
@@ -31,17 +33,20 @@ func TestLiveRunKeepsSecretsOut(t *testing.T) {
 	if err := os.WriteFile(dotenv, []byte(llm.CustomKeyVar+"="+secretKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	redisSrv := storetest.StartRedis(t, storetest.RedisServerOptions{Password: secretRedisPass})
 	cfg := liveRun(t, rig, func(c *config.Run) {
 		c.MaxEpisodes, c.MaxTurns, c.LLMCache = 3, 3, "record"
-		// Nothing listens on port 1: the run goes on with the embedded store and warns.
-		c.RedisURL = "redis://:" + secretRedisPass + "@127.0.0.1:1/0"
+		c.RedisURL = redisSrv.URL()
 	})
 	var log, warn, table bytes.Buffer
 	opt := Options{Log: &log, LLM: LLMOptions{DotEnv: dotenv, LookupEnv: func(string) (string, bool) { return "", false }}}
-	st, err := OpenStoreWith(context.Background(), cfg, StoreOptions{Warn: &warn, DialTimeout: 200 * time.Millisecond, FlushTimeout: 200 * time.Millisecond})
+	st, err := OpenStoreWith(context.Background(), cfg, StoreOptions{Warn: &warn, DialTimeout: 2 * time.Second, FlushTimeout: 200 * time.Millisecond,
+		Mirror: store.MirrorOptions{Timeout: 200 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Redis goes away once the run started: the run goes on with the embedded store and warns.
+	redisSrv.Stop()
 	opt.Store = st
 	out, err := Execute(context.Background(), cfg, opt)
 	if err != nil {

@@ -8,11 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/also-project/also/config"
 	"github.com/also-project/also/sotopia/store"
@@ -20,12 +17,14 @@ import (
 
 // Redis outages during a run (issue 5.5). With a Redis URL a run writes through a store.Mirror:
 // every episode is first saved (fsynced) in the embedded store at --store, then sent to Redis. If
-// Redis is down - at start or mid-run - the run goes on: episodes wait in the store's outbox and
-// a background loop delivers them when Redis answers again. When the run ends we try one last
-// flush; whatever is still pending is reported with its count and the `also db sync` command that
-// delivers it. Losing a finished episode to a network blip costs real API money, so the run never
-// stops for Redis; the local store is the source of truth (a resume reads it, not Redis). Only
-// mistakes that waiting cannot fix - a malformed URL, a wrong password - stop the run at start.
+// Redis goes away mid-run the run goes on: episodes wait in the store's outbox, each entry naming
+// its destination database, and a background loop delivers them when Redis answers again. When
+// the run ends we try one last flush; whatever is still pending is reported with its count and the
+// `also db sync` command that delivers it. Losing a finished episode to a network blip costs real
+// API money, so the run never stops for Redis once it has started; the local store is the source
+// of truth (a resume reads it, not Redis). At start Redis must answer: a malformed URL, a wrong
+// password, a database number the server lacks or a server that is not there are mistakes to fix
+// before spending anything, not outages to wait out.
 
 // StoreOptions tune OpenStoreWith and SyncStore. Zero values take the defaults.
 type StoreOptions struct {
@@ -80,54 +79,56 @@ func OpenStore(ctx context.Context, cfg config.Run) (store.Store, error) {
 func OpenStoreWith(ctx context.Context, cfg config.Run, opt StoreOptions) (store.Store, error) {
 	opt = opt.withDefaults()
 	url := RedisURLFor(cfg, opt.Getenv)
+	var first *store.Redis
+	if url != "" {
+		var err error
+		if first, err = firstDial(ctx, url, opt.DialTimeout); err != nil {
+			return nil, err
+		}
+	}
 	local, err := store.OpenDir(cfg.Store, store.WithLogger(opt.Mirror.Logger))
 	if err != nil {
+		if first != nil {
+			first.Close()
+		}
 		return nil, err
 	}
 	if url == "" {
 		return local, nil
 	}
-	first, down, err := firstDial(ctx, url, opt.DialTimeout)
+	mopt := opt.Mirror
+	mopt.Destination = first.Destination()
+	m, err := store.NewMirror(local, handOver(first, url), mopt)
 	if err != nil {
+		first.Close()
 		local.Close()
 		return nil, err
 	}
-	safe := store.RedactURL(url)
-	if down != nil {
-		fmt.Fprintf(opt.Warn, "also: warning: Redis is unreachable (%v); episodes are stored in %s and will be sent to Redis when it answers\n",
-			down, cfg.Store)
-	}
-	m, err := store.NewMirror(local, handOver(first, url), opt.Mirror)
-	if err != nil {
-		if first != nil {
-			first.Close()
-		}
-		local.Close()
-		return nil, err
-	}
-	return &mirroredStore{Mirror: m, dir: cfg.Store, url: safe, warn: opt.Warn, flushTimeout: opt.FlushTimeout}, nil
+	reportElsewhere(opt.Warn, m, cfg.Store)
+	return &mirroredStore{Mirror: m, dir: cfg.Store, url: store.RedactURL(url), warn: opt.Warn, flushTimeout: opt.FlushTimeout}, nil
 }
 
-// firstDial connects once. When Redis is merely unreachable it returns the reason as down - the
-// run goes on without it - and err only for what retrying cannot fix.
-func firstDial(ctx context.Context, url string, timeout time.Duration) (r *store.Redis, down, err error) {
-	if _, err := redis.ParseURL(url); err != nil {
-		// The parser's message may quote the URL, password included: name the problem without it.
-		return nil, nil, fmt.Errorf("redis URL %s is not valid: want redis://[user[:password]@]host:port[/db]", store.RedactURL(url))
+// reportElsewhere warns about outbox entries this run will not deliver: they belong to another
+// Redis database (or, from older versions, name none).
+func reportElsewhere(w io.Writer, m *store.Mirror, dir string) {
+	for dest, n := range m.Elsewhere() {
+		if dest == "" {
+			fmt.Fprintf(w, "also: warning: %d object(s) in the outbox of %s name no destination (queued by an older also); deliver them with `also db sync --store %s --include-unaddressed` and the Redis URL they were meant for\n", n, dir, dir)
+			continue
+		}
+		fmt.Fprintf(w, "also: warning: %d object(s) in the outbox of %s wait for %s, not this run's Redis; deliver them with `also db sync --store %s --redis-url %s`\n", n, dir, dest, dir, dest)
+	}
+}
+
+// firstDial connects once; every failure at start (bad URL, authentication, missing database,
+// server not there) is an error, worded by OpenRedis without the password.
+func firstDial(ctx context.Context, url string, timeout time.Duration) (*store.Redis, error) {
+	if _, err := store.RedisDestination(url); err != nil {
+		return nil, err
 	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	r, err = store.OpenRedis(dctx, url)
-	switch {
-	case err == nil:
-		return r, nil, nil
-	case strings.Contains(err.Error(), "authentication failed"):
-		// OpenRedis words a refused password this way (and keeps the password out of the message).
-		return nil, nil, err
-	case ctx.Err() != nil:
-		return nil, nil, ctx.Err()
-	}
-	return nil, err, nil
+	return store.OpenRedis(dctx, url)
 }
 
 // handOver returns a dial function that first hands out the connection made at open, then dials.
@@ -176,17 +177,26 @@ func (s *mirroredStore) Close() error {
 type SyncResult struct {
 	Delivered int // objects that reached Redis
 	Pending   int // objects still waiting in the outbox
+	// Elsewhere counts the entries left for other destinations ("" for entries naming none).
+	Elsewhere map[string]int
 }
 
-// SyncStore delivers the outbox of the embedded store in dir to Redis (`also db sync`). The store
-// must not be in use by a run (its lock says so). It fails if anything is left pending.
+// SyncStore delivers the outbox of the embedded store in dir to Redis (`also db sync`): only the
+// entries queued for that database (and, with opt.Mirror.DeliverUnaddressed, those that name
+// none); entries for other databases stay and are counted in Elsewhere. Runs may be writing the
+// store meanwhile. It fails if anything for this database is left pending.
 func SyncStore(ctx context.Context, dir, url string, opt StoreOptions) (SyncResult, error) {
 	opt = opt.withDefaults()
 	if url == "" {
 		return SyncResult{}, errors.New("db sync: no Redis URL: pass --redis-url or set REDIS_OM_URL")
 	}
-	if _, err := redis.ParseURL(url); err != nil {
-		return SyncResult{}, fmt.Errorf("redis URL %s is not valid: want redis://[user[:password]@]host:port[/db]", store.RedactURL(url))
+	dest, err := store.RedisDestination(url)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	opt.Mirror.Destination = dest
+	if _, err := os.Stat(dir); err != nil {
+		return SyncResult{}, fmt.Errorf("db sync: store %s: %w", dir, err)
 	}
 	local, err := store.OpenDir(dir, store.WithLogger(opt.Mirror.Logger))
 	if err != nil {
@@ -209,14 +219,15 @@ func SyncStore(ctx context.Context, dir, url string, opt StoreOptions) (SyncResu
 		return SyncResult{}, err
 	}
 	before := m.Pending()
+	elsewhere := m.Elsewhere()
 	close(gate)
 	if before == 0 {
-		return SyncResult{}, m.Close()
+		return SyncResult{Elsewhere: elsewhere}, m.Close()
 	}
 	fctx, cancel := context.WithTimeout(ctx, opt.FlushTimeout)
 	ferr := m.Flush(fctx)
 	cancel()
-	res := SyncResult{Pending: m.Pending()}
+	res := SyncResult{Pending: m.Pending(), Elsewhere: elsewhere}
 	res.Delivered = before - res.Pending
 	cerr := m.Close()
 	if res.Pending > 0 {

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -171,18 +172,19 @@ func TestRedisStoppedMidRunLosesNothing(t *testing.T) {
 	sameInRedis(t, cfg.Store, srv.URL(), 6)
 }
 
-// Redis is down for the whole run: the run completes locally, ends with a warning naming the
-// count and `also db sync`, and SyncStore delivers everything once Redis is back.
-func TestRedisDownAtStartRunCompletesLocally(t *testing.T) {
-	srv := storetest.StartRedis(t, storetest.RedisServerOptions{Password: "down-pw"})
-	srv.Stop()
+// Redis goes away after the run started and stays away: the run completes locally, ends with a
+// warning naming the count and `also db sync`, and SyncStore delivers everything once Redis is
+// back.
+func TestRedisGoneForTheRunCompletesLocally(t *testing.T) {
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{Password: "down-pw", Persist: true})
 	cfg := outageRun(t, 3, 3)
 	warn := &lockedBuffer{}
 	opt := outageOptions(warn, srv.URL(), 300*time.Millisecond) // via REDIS_OM_URL this time
 	st, err := OpenStoreWith(context.Background(), cfg, opt)
 	if err != nil {
-		t.Fatalf("open with Redis down: %v", err)
+		t.Fatal(err)
 	}
+	srv.Stop()
 	out, err := Execute(context.Background(), cfg, Options{Store: st})
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +196,8 @@ func TestRedisDownAtStartRunCompletesLocally(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := warn.String()
-	for _, want := range []string{"is unreachable", "3 object(s) did not reach Redis", "also db sync --store " + cfg.Store, "xxxxx"} {
+	// Four objects: the three episodes and the tag's configuration binding.
+	for _, want := range []string{"unreachable", "4 object(s) did not reach Redis", "also db sync --store " + cfg.Store, "xxxxx"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("warnings lack %q:\n%s", want, logs)
 		}
@@ -209,18 +212,56 @@ func TestRedisDownAtStartRunCompletesLocally(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (SyncResult{Delivered: 3}) {
-		t.Fatalf("sync: %+v, want 3 delivered, 0 pending", res)
+	if res.Delivered != 4 || res.Pending != 0 || len(res.Elsewhere) != 0 {
+		t.Fatalf("sync: %+v, want 4 delivered, 0 pending", res)
 	}
 	sameInRedis(t, cfg.Store, srv.URL(), 3)
-	if res, err := SyncStore(context.Background(), cfg.Store, srv.URL(), opt); err != nil || res != (SyncResult{}) {
+	if res, err := SyncStore(context.Background(), cfg.Store, srv.URL(), opt); err != nil || res.Delivered != 0 || res.Pending != 0 {
 		t.Fatalf("second sync: %+v, %v; want nothing to do", res, err)
 	}
 }
 
+// Outbox entries remember their database: a sync to another database (same server, other DB
+// index) delivers none of them and reports them; a sync to their own delivers them.
+func TestSyncDeliversOnlyToTheEntriesDestination(t *testing.T) {
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{Persist: true})
+	cfg := outageRun(t, 2, 2)
+	db0 := srv.URL()
+	db5 := strings.TrimSuffix(db0, "/0") + "/5"
+	warn := &lockedBuffer{}
+	st, err := OpenStoreWith(context.Background(), cfg, outageOptions(warn, db0, 300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	if _, err := Execute(context.Background(), cfg, Options{Store: st}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	srv.Start()
+	opt := outageOptions(warn, "", 2*time.Second)
+	res, err := SyncStore(context.Background(), cfg.Store, db5, opt)
+	// Three entries: the two episodes and the tag's configuration binding.
+	if err != nil || res.Delivered != 0 || res.Elsewhere[db0] != 3 {
+		t.Fatalf("sync to db 5: %+v, %v; want nothing delivered and 3 entries reported for %s", res, err, db0)
+	}
+	r5, err := store.OpenRedis(context.Background(), db5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r5.Close()
+	if eps, _ := r5.Episodes(context.Background(), store.Query{}); len(eps) != 0 {
+		t.Fatalf("db 5 received %d episodes meant for db 0", len(eps))
+	}
+	res, err = SyncStore(context.Background(), cfg.Store, db0, opt)
+	if err != nil || res.Delivered != 3 || len(res.Elsewhere) != 0 {
+		t.Fatalf("sync to db 0: %+v, %v; want 3 delivered", res, err)
+	}
+	sameInRedis(t, cfg.Store, db0, 2)
+}
+
 func TestSyncStoreWithRedisDownKeepsThePendingObjects(t *testing.T) {
 	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
-	srv.Stop()
 	cfg := outageRun(t, 1, 1)
 	warn := &lockedBuffer{}
 	opt := outageOptions(warn, srv.URL(), 300*time.Millisecond)
@@ -228,26 +269,34 @@ func TestSyncStoreWithRedisDownKeepsThePendingObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Stop()
 	if _, err := Execute(context.Background(), cfg, Options{Store: st}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
 	res, err := SyncStore(context.Background(), cfg.Store, srv.URL(), opt)
-	if err == nil || !strings.Contains(err.Error(), "1 of 1 object(s) still pending") {
-		t.Fatalf("sync with Redis down: %+v, %v; want an error saying 1 of 1 pending", res, err)
+	// The episode and the tag's configuration binding.
+	if err == nil || !strings.Contains(err.Error(), "2 of 2 object(s) still pending") {
+		t.Fatalf("sync with Redis down: %+v, %v; want an error saying 2 of 2 pending", res, err)
 	}
 	if _, err := SyncStore(context.Background(), cfg.Store, "", opt); err == nil || !strings.Contains(err.Error(), "REDIS_OM_URL") {
 		t.Fatalf("sync without URL: %v", err)
 	}
 }
 
-// Mistakes that waiting cannot fix stop the run at open, without printing the password.
-func TestOpenStoreRejectsBadURLAndWrongPassword(t *testing.T) {
+// Mistakes at start stop the run at open, without printing the password: only a connection lost
+// during the run goes to the outbox.
+func TestOpenStoreRejectsRedisConfigurationErrors(t *testing.T) {
 	srv := storetest.StartRedis(t, storetest.RedisServerOptions{Password: "right-pw"})
+	down := storetest.StartRedis(t, storetest.RedisServerOptions{})
+	down.Stop()
 	for name, tc := range map[string]struct{ url, secret, want string }{
-		"wrong password": {srv.URLWithPassword("wrong-pw-42"), "wrong-pw-42", "authentication failed"},
-		"bad port":       {"redis://:bad-port-pw@127.0.0.1:notaport/0", "bad-port-pw", "not valid"},
-		"bad scheme":     {"http://:scheme-pw@127.0.0.1:6379", "scheme-pw", "not valid"},
+		"wrong password":  {srv.URLWithPassword("wrong-pw-42"), "wrong-pw-42", "authentication failed"},
+		"bad port":        {"redis://:bad-port-pw@127.0.0.1:notaport/0", "bad-port-pw", "not valid"},
+		"bad scheme":      {"http://:scheme-pw@127.0.0.1:6379", "scheme-pw", "not valid"},
+		"bad db index":    {strings.TrimSuffix(srv.URL(), "/0") + "/99", "right-pw", "no database 99"},
+		"db not a number": {strings.TrimSuffix(srv.URL(), "/0") + "/x", "right-pw", "not valid"},
+		"nothing there":   {strings.Replace(down.URL(), "redis://", "redis://:down-pw@", 1), "down-pw", "is redis-server running there"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := outageRun(t, 1, 1)
@@ -261,12 +310,10 @@ func TestOpenStoreRejectsBadURLAndWrongPassword(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error()+warn.String(), tc.secret) {
 				t.Fatalf("error %q (warnings %q): want %q and no password", err, warn.String(), tc.want)
 			}
-			// The local store was released: it opens again.
-			d, err := store.OpenDir(cfg.Store)
-			if err != nil {
-				t.Fatal(err)
+			// Nothing was created for a run that never started.
+			if _, err := os.Stat(cfg.Store); !os.IsNotExist(err) {
+				t.Fatalf("a refused open left the store directory behind: %v", err)
 			}
-			d.Close()
 		})
 	}
 }

@@ -27,12 +27,11 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Episode status values.
+// Episode status values. An interrupted episode was cut short by SIGINT/SIGTERM: not the
+// episode's fault, so it is counted apart from failed ones and a resume runs it again.
 const (
-	StatusDone   = "done"
-	StatusFailed = "failed"
-	// StatusInterrupted is an episode cut short by SIGINT/SIGTERM: not a failure of the
-	// configuration, and --resume runs it again.
+	StatusDone        = "done"
+	StatusFailed      = "failed"
 	StatusInterrupted = "interrupted"
 )
 

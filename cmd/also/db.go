@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -42,8 +42,19 @@ func (f *storeFlags) url() string {
 	return os.Getenv("REDIS_OM_URL")
 }
 
-// open opens Redis when a URL is given, else the embedded store, and says which (password hidden).
+// open opens the store for reading: Redis when a URL is given, else the embedded store read-only
+// (a missing directory is an error, nothing is created, locked or repaired, and runs may be
+// writing meanwhile). It says which store (password hidden).
 func (f *storeFlags) open(ctx context.Context) (store.Store, string, error) {
+	return f.openMode(ctx, false)
+}
+
+// openWriter opens the store for writing (creating the embedded store if needed).
+func (f *storeFlags) openWriter(ctx context.Context) (store.Store, string, error) {
+	return f.openMode(ctx, true)
+}
+
+func (f *storeFlags) openMode(ctx context.Context, write bool) (store.Store, string, error) {
 	if url := f.url(); url != "" {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -53,7 +64,11 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, string, error) {
 		}
 		return r, "Redis " + store.RedactURL(url), nil
 	}
-	d, err := store.OpenDir(f.dir)
+	open := store.OpenDirReadOnly
+	if write {
+		open = store.OpenDir
+	}
+	d, err := open(f.dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -66,7 +81,19 @@ func newDBCmd() *cobra.Command {
 		Use:   "db",
 		Short: "Manage the episode store: load the dataset, stats, Sotopia JSONL export/import, sync to Redis",
 		Long: `Manage the store that runs write to: the embedded store directory (--store), or Redis in
-Sotopia's key layout when --redis-url (or REDIS_OM_URL) is set.`,
+Sotopia's key layout when --redis-url (or REDIS_OM_URL) is set. Stored records are never replaced.
+stats and export only read: they work while runs write, and a missing --store is an error.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				hint := ""
+				if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+					hint = fmt.Sprintf(" (did you mean %s?)", strings.Join(sug, " or "))
+				}
+				return usage(fmt.Errorf("unknown command %q for \"also db\"%s; see also db --help", args[0], hint))
+			}
+			return cmd.Help()
+		},
 	}
 	sf.define(cmd, true)
 	cmd.AddCommand(newDBLoadCmd(&sf), newDBStatsCmd(&sf), newDBExportCmd(&sf), newDBImportCmd(&sf), newDBSyncCmd(&sf))
@@ -123,7 +150,7 @@ func newDBLoadCmd(sf *storeFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, where, err := sf.open(ctx)
+			st, where, err := sf.openWriter(ctx)
 			if err != nil {
 				return err
 			}
@@ -151,62 +178,6 @@ func newDBLoadCmd(sf *storeFlags) *cobra.Command {
 	}
 }
 
-// dbStats is `also db stats --format json`.
-type dbStats struct {
-	Store string `json:"store"`
-	store.Stats
-	Profiles profileCounts `json:"profiles"`
-}
-
-func newDBStatsCmd(sf *storeFlags) *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
-		Use:   "stats",
-		Short: "Episodes per tag with done and failed attempts (each failed attempt counts), and profile counts",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" {
-				return fmt.Errorf("--format %q: want table or json", format)
-			}
-			ctx := cmd.Context()
-			st, where, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			s := dbStats{Store: where}
-			if s.Stats, err = st.Stats(ctx); err != nil {
-				return err
-			}
-			if s.Profiles, err = countProfiles(ctx, st); err != nil {
-				return err
-			}
-			if format == "json" {
-				return encodeIndented(cmd.OutOrStdout(), s)
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintf(w, "%s\n\n", where)
-			fmt.Fprintln(w, "tag\tepisodes\tdone\tfailed")
-			tags := make([]string, 0, len(s.ByTag))
-			for tag := range s.ByTag {
-				tags = append(tags, tag)
-			}
-			sort.Strings(tags)
-			for _, tag := range tags {
-				c := s.ByTag[tag]
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\n", displayTag(tag), c.Episodes, c.Done, c.Failed)
-			}
-			fmt.Fprintf(w, "total\t%d\t%d\t%d\n\n", s.Episodes, s.Done, s.Failed)
-			for _, r := range s.Profiles.rows() {
-				fmt.Fprintf(w, "%s\t%d\n", r[0], r[1])
-			}
-			return w.Flush()
-		},
-	}
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
-	return cmd
-}
-
 func encodeIndented(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -219,7 +190,7 @@ func newDBExportCmd(sf *storeFlags) *cobra.Command {
 		Use:   "export --tag T [--out FILE]",
 		Short: "Write a tag's finished episodes as Sotopia episode JSONL (stdout, or --out FILE)",
 		Long: `Write the done episodes of a tag in Sotopia's episode JSONL format (as Sotopia's own export
-writes it). Failed attempts are not Sotopia episodes and are left out (their count goes to stderr).`,
+writes it). Failed and interrupted attempts are not Sotopia episodes and are left out (their count goes to stderr).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ds, eps, err := sf.tagEpisodes(cmd.Context(), tag)
@@ -233,7 +204,7 @@ writes it). Failed attempts are not Sotopia episodes and are left out (their cou
 				}
 			}
 			if len(done) == 0 {
-				return fmt.Errorf("tag %s has %d failed attempts and no done episode to export", tag, len(eps))
+				return fmt.Errorf("tag %s has %d failed or interrupted attempts and no done episode to export", tag, len(eps))
 			}
 			if out == "" {
 				return store.ExportJSONL(cmd.OutOrStdout(), done, ds)
@@ -243,7 +214,7 @@ writes it). Failed attempts are not Sotopia episodes and are left out (their cou
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d episodes under tag %s to %s", len(done), tag, out)
 			if n := len(eps) - len(done); n > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), " (%d failed attempts left out)", n)
+				fmt.Fprintf(cmd.ErrOrStderr(), " (%d failed or interrupted attempts left out)", n)
 			}
 			fmt.Fprintln(cmd.ErrOrStderr())
 			return nil
@@ -271,89 +242,44 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	return os.Rename(f.Name(), path)
 }
 
-func newDBImportCmd(sf *storeFlags) *cobra.Command {
-	var tag string
-	cmd := &cobra.Command{
-		Use:   "import FILE [--tag T]",
-		Short: "Read Sotopia episode JSONL (e.g. published Sotopia episodes) into the store; FILE - is stdin",
-		Long: `Read Sotopia's episode JSONL into the store as done episodes, keeping each line's
-experiment_tag unless --tag replaces it. Re-importing the same file replaces the same episodes.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("tag") && tag == "" {
-				return errors.New("--tag is empty: omit it to keep each episode's experiment_tag")
-			}
-			ctx := cmd.Context()
-			ds, err := sotopia.Embedded()
-			if err != nil {
-				return err
-			}
-			var r io.Reader = cmd.InOrStdin()
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				r = f
-			}
-			eps, err := store.ImportJSONL(r, ds)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if len(eps) == 0 {
-				return fmt.Errorf("%s holds no episodes", args[0])
-			}
-			st, where, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			perTag := map[string]int{}
-			for _, ep := range eps {
-				if tag != "" {
-					ep.Tag = tag
-				}
-				if err := st.SaveEpisode(ctx, ep); err != nil {
-					return fmt.Errorf("import %s: %w", args[0], err)
-				}
-				perTag[ep.Tag]++
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d episodes into %s\n", len(eps), where)
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "tag\tepisodes")
-			for _, t := range tagsOf(perTag) {
-				fmt.Fprintf(w, "%s\t%d\n", displayTag(t), perTag[t])
-			}
-			return w.Flush()
-		},
-	}
-	cmd.Flags().StringVar(&tag, "tag", "", "store every episode under this tag instead of its experiment_tag")
-	return cmd
-}
-
 func newDBSyncCmd(sf *storeFlags) *cobra.Command {
-	return &cobra.Command{
+	var unaddressed bool
+	cmd := &cobra.Command{
 		Use:   "sync",
 		Short: "Send to Redis what a run with --redis-url could not deliver (the outbox of --store)",
 		Long: `A run with a Redis URL saves every episode in the embedded store (--store) first and then in
-Redis. Episodes saved while Redis was unreachable wait in the store's outbox; this delivers them.`,
+Redis. Episodes saved while Redis was unreachable wait in the store's outbox, each entry naming
+the database it is for; this delivers the entries for the database of --redis-url (or
+REDIS_OM_URL) and leaves, and lists, those for other databases.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			url := sf.url()
-			res, err := session.SyncStore(cmd.Context(), sf.dir, url, session.StoreOptions{Warn: cmd.ErrOrStderr()})
+			opt := session.StoreOptions{Warn: cmd.ErrOrStderr()}
+			opt.Mirror.DeliverUnaddressed = unaddressed
+			res, err := session.SyncStore(cmd.Context(), sf.dir, url, opt)
 			if err != nil {
 				return err
 			}
 			if res.Delivered == 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "nothing pending in %s\n", sf.dir)
-				return nil
+				fmt.Fprintf(cmd.OutOrStdout(), "nothing pending in %s for Redis %s\n", sf.dir, store.RedactURL(url))
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "delivered %d object(s) from %s to Redis %s; nothing pending for it\n",
+					res.Delivered, sf.dir, store.RedactURL(url))
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "delivered %d object(s) from %s to Redis %s; nothing pending\n",
-				res.Delivered, sf.dir, store.RedactURL(url))
+			for _, dest := range tagsOf(res.Elsewhere) {
+				if dest == "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "left %d object(s) that name no destination (queued by an older also); "+
+						"add --include-unaddressed to send them to this database\n", res.Elsewhere[dest])
+					continue
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "left %d object(s) queued for %s; deliver them with --redis-url %s (and its password)\n",
+					res.Elsewhere[dest], dest, dest)
+			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&unaddressed, "include-unaddressed", false, "also deliver outbox entries that name no destination (queued by versions before destinations were recorded)")
+	return cmd
 }
 
 func tagsOf(m map[string]int) []string {

@@ -159,7 +159,7 @@ func TestEvalTableAndHardSet(t *testing.T) {
 	dir := noRedisEnv(t)
 	mustCLI(t, "db", "import", sampleEpisodes, "--store", dir, "--tag", "mine")
 	table := mustCLI(t, "eval", "--tag", "mine", "--store", dir)
-	for _, want := range []string{"01H8XWN5V57J20F3JG7WWQKDAC", "3.000", "5.143", "tag mine (all): 10 scored, 0 unscored", "avg"} {
+	for _, want := range []string{store.ImportedPK("mine", "01H8XWN5V57J20F3JG7WWQKDAC"), "3.000", "5.143", "tag mine (all): 10 scored, 0 unscored", "avg"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("eval table lacks %q:\n%s", want, table)
 		}
@@ -248,7 +248,7 @@ func TestImportTagOverrideAndStats(t *testing.T) {
 		t.Fatalf("stats %+v, want by tag %+v", s.Stats, want)
 	}
 	table := mustCLI(t, "db", "stats", "--store", dir)
-	if !strings.Contains(table, "run_a") || !hasRow(table, "run_a", "3", "1", "2") || !hasRow(table, "total", "13", "11", "2") {
+	if !strings.Contains(table, "run_a") || !hasRow(table, "run_a", "3", "1", "2", "0", "-") || !hasRow(table, "total", "13", "11", "2", "0") {
 		t.Fatalf("stats table:\n%s", table)
 	}
 }
@@ -266,22 +266,21 @@ func hasRow(table string, cells ...string) bool {
 func TestDBLoadAddsOnlyWhatIsMissing(t *testing.T) {
 	dir := noRedisEnv(t)
 	ds := sotopia.MustEmbedded()
-	first := mustCLI(t, "db", "load", "--store", dir)
-	if !hasRow(first, "agents", strconv.Itoa(len(ds.Agents)), strconv.Itoa(len(ds.Agents))) || !hasRow(first, "tasks", strconv.Itoa(len(ds.Tasks)), strconv.Itoa(len(ds.Tasks))) {
-		t.Fatalf("first load:\n%s", first)
-	}
-	// A user's edited profile survives a second load.
+	// A user's own version of a dataset profile, stored first, survives every load.
 	st, err := store.OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	agents, _ := st.Agents(context.Background())
-	edited := *agents[0]
+	edited := *sortedAgentsOf(ds)[0]
 	edited.Occupation = "lighthouse keeper"
 	if err := st.SaveAgent(context.Background(), &edited); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
+	first := mustCLI(t, "db", "load", "--store", dir)
+	if !hasRow(first, "agents", strconv.Itoa(len(ds.Agents)), strconv.Itoa(len(ds.Agents)-1)) || !hasRow(first, "tasks", strconv.Itoa(len(ds.Tasks)), strconv.Itoa(len(ds.Tasks))) {
+		t.Fatalf("first load:\n%s", first)
+	}
 	second := mustCLI(t, "db", "load", "--store", dir)
 	if !hasRow(second, "agents", strconv.Itoa(len(ds.Agents)), "0") {
 		t.Fatalf("second load:\n%s", second)
@@ -292,8 +291,17 @@ func TestDBLoadAddsOnlyWhatIsMissing(t *testing.T) {
 	}
 	defer st.Close()
 	if a, _ := st.Agent(context.Background(), edited.PK); a == nil || a.Occupation != "lighthouse keeper" {
-		t.Fatalf("load overwrote the edited agent: %+v", a)
+		t.Fatalf("load overwrote the user's agent: %+v", a)
 	}
+}
+
+func sortedAgentsOf(ds *sotopia.Dataset) []*sotopia.AgentProfile {
+	var out []*sotopia.AgentProfile
+	for _, a := range ds.Agents {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PK < out[j].PK })
+	return out
 }
 
 // Bad input gets an error that names what is wrong.
@@ -307,7 +315,7 @@ func TestDBAndEvalErrorsNameTheProblem(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"eval", "--tag", "x"}, "no episodes under tag x; known tags: none"},
+		{[]string{"eval", "--tag", "x"}, "store " + dir + " does not exist"},
 		{[]string{"db", "import", bad}, "line 2"},
 		{[]string{"db", "import", empty}, "holds no episodes"},
 		{[]string{"db", "import", filepath.Join(dir, "missing.jsonl")}, "missing.jsonl"},

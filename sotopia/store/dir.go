@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,16 +16,20 @@ import (
 )
 
 // Dir is the embedded store: one append-only JSONL file per kind in a directory (EpisodeLog.jsonl,
-// AgentProfile.jsonl, ... named after Sotopia's classes), indexes in memory rebuilt on open. A
-// later line for the same pk replaces the earlier one. Episodes stay on disk and are read back by
-// offset; profiles (a few hundred) are kept in memory as JSON. Safe for concurrent use; a LOCK
-// file keeps other processes out.
+// AgentProfile.jsonl, ... named after Sotopia's classes, plus RunConfig.jsonl), indexes in memory.
+// Records are never replaced: saving an id that is stored with other content fails with
+// ErrConflict. Episodes stay on disk and are read back by offset; profiles (a few hundred) are
+// kept in memory as JSON.
+//
+// Any number of processes may open one directory: every read first catches up with what other
+// processes appended (complete records only), and appends are serialised by a short lock (see
+// locks.go). A Dir opened with OpenDirReadOnly never writes, repairs or locks anything.
 type Dir struct {
-	path string
-	log  *slog.Logger
-	lock *os.File
+	path     string
+	readOnly bool
+	log      *slog.Logger
 
-	wmu sync.Mutex // serialises appends and their fsyncs, so readers never wait for a disk flush
+	wmu sync.Mutex // serialises this process's appends; the LOCK file serialises processes
 
 	mu       sync.RWMutex // guards everything below
 	closed   bool
@@ -44,38 +50,110 @@ type docTable struct {
 	docs map[string][]byte
 }
 
+// runConfigKindName is the file of tag bindings (not a Sotopia class).
+const runConfigKindName = "RunConfig"
+
 // DirOption configures OpenDir.
 type DirOption func(*Dir)
 
 // WithLogger sets where OpenDir reports recovered damage (default: text to stderr).
 func WithLogger(l *slog.Logger) DirOption { return func(d *Dir) { d.log = l } }
 
-// OpenDir opens (creating if needed) the store in dir. It fails if another process holds the
-// store, naming that process's pid.
+// OpenDir opens (creating if needed) the store in dir for reading and writing. Damage a crash
+// left at the end of a file (a half-written record) is cut off and reported; a final record that
+// only lacks its newline is kept.
 func OpenDir(dir string, opts ...DirOption) (*Dir, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("open store: empty directory name")
 	}
-	d := &Dir{path: dir, epIdx: map[string]epEntry{}, tables: map[string]*docTable{}}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	d := newDir(dir, false, opts)
+	if err := d.openLogs(); err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	unlock, err := d.lockWrites(context.Background())
+	if err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	defer unlock()
+	d.mu.Lock()
+	err = d.catchUpAll(true)
+	d.mu.Unlock()
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	return d, nil
+}
+
+// OpenDirReadOnly opens an existing store for reading only: a missing directory, or one that
+// holds no store, is an error (nothing is created); no lock is taken, nothing is repaired (a
+// half-written last record, perhaps a write in progress, is skipped), so it works while runs
+// write and on a read-only file system.
+func OpenDirReadOnly(dir string, opts ...DirOption) (*Dir, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("open store: empty directory name")
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store %s does not exist (check --store): %w", dir, ErrNotFound)
+		}
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("store %s is not a directory", dir)
+	}
+	d := newDir(dir, true, opts)
+	if err := d.openLogs(); err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	if d.episodes.f == nil && d.tables["AgentProfile"].log.f == nil && d.tables[runConfigKindName].log.f == nil {
+		d.closeFiles()
+		return nil, fmt.Errorf("%s holds no also store (no %s.jsonl): check --store: %w", dir, episodeKindName, ErrNotFound)
+	}
+	d.mu.Lock()
+	err = d.catchUpAll(false)
+	d.mu.Unlock()
+	if err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	return d, nil
+}
+
+func newDir(dir string, readOnly bool, opts []DirOption) *Dir {
+	d := &Dir{path: dir, readOnly: readOnly, epIdx: map[string]epEntry{}, tables: map[string]*docTable{}}
 	for _, o := range opts {
 		o(d)
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	return d
+}
+
+func (d *Dir) openLogs() error {
+	var err error
+	if d.episodes, err = openLogFile(filepath.Join(d.path, episodeKindName+".jsonl"), !d.readOnly); err != nil {
+		return fmt.Errorf("open store: %w", err)
 	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		return nil, err
+	for _, name := range append(profileKindNames, runConfigKindName) {
+		l, err := openLogFile(filepath.Join(d.path, name+".jsonl"), !d.readOnly)
+		if err != nil {
+			return fmt.Errorf("open store: %w", err)
+		}
+		d.tables[name] = &docTable{log: l, docs: map[string][]byte{}}
 	}
-	d.lock = lock
-	if err := d.load(); err != nil {
-		d.closeFiles()
-		return nil, err
-	}
-	return d, nil
+	return nil
 }
 
 func (d *Dir) warn(msg string) {
@@ -83,7 +161,7 @@ func (d *Dir) warn(msg string) {
 	d.log.Warn("store: recovered", "detail", msg)
 }
 
-// Warnings returns what OpenDir recovered from (damaged tails it cut off), for reports and tests.
+// Warnings returns what the writer repaired (damaged tails it cut off), for reports and tests.
 func (d *Dir) Warnings() []string {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -93,43 +171,60 @@ func (d *Dir) Warnings() []string {
 // Path is the store's directory.
 func (d *Dir) Path() string { return d.path }
 
-func (d *Dir) load() error {
-	var err error
-	d.episodes, err = openLog(filepath.Join(d.path, episodeKindName+".jsonl"), d.applyEpisode, d.warn)
-	if err != nil {
+// ReadOnly reports whether d was opened with OpenDirReadOnly.
+func (d *Dir) ReadOnly() bool { return d.readOnly }
+
+// catchUpAll applies what every file gained since the last look; with repair (a writer holding
+// the write lock) damaged tails are cut off. mu must be held.
+func (d *Dir) catchUpAll(repair bool) error {
+	if err := d.catchUpLog(d.episodes, d.applyEpisode, repair); err != nil {
 		return err
 	}
-	for _, name := range profileKindNames {
-		t := &docTable{docs: map[string][]byte{}}
-		t.log, err = openLog(filepath.Join(d.path, name+".jsonl"), func(_ int64, line []byte) error {
-			var head struct {
-				PK string `json:"pk"`
-			}
-			if err := json.Unmarshal(line, &head); err != nil {
-				return err
-			}
-			if head.PK == "" {
-				return fmt.Errorf("record without pk")
-			}
-			t.docs[head.PK] = line
-			return nil
-		}, d.warn)
-		if err != nil {
+	for _, name := range sortedKeys(d.tables) {
+		t := d.tables[name]
+		if err := d.catchUpLog(t.log, t.apply(name), repair); err != nil {
 			return err
 		}
-		d.tables[name] = t
 	}
-	return syncDir(d.path)
+	return nil
+}
+
+func (d *Dir) catchUpLog(l *appendLog, apply func(int64, []byte) error, repair bool) error {
+	tail, err := l.catchUp(apply)
+	if err != nil || !repair {
+		return err
+	}
+	return l.repair(tail, d.warn)
+}
+
+// apply indexes one profile line by pk (a run configuration by tag). Several records of one id
+// can only come from older versions, which replaced profiles by appending: the last one counts,
+// as it did for them. Tags were never rebound, so for them the first binding counts.
+func (t *docTable) apply(kindName string) func(int64, []byte) error {
+	return func(_ int64, line []byte) error {
+		var head struct {
+			PK  string `json:"pk"`
+			Tag string `json:"tag"`
+		}
+		if err := json.Unmarshal(line, &head); err != nil {
+			return err
+		}
+		key := head.PK
+		if kindName == runConfigKindName {
+			key = head.Tag
+		}
+		if key == "" {
+			return fmt.Errorf("record without its id")
+		}
+		if _, ok := t.docs[key]; !ok || kindName != runConfigKindName {
+			t.docs[key] = line
+		}
+		return nil
+	}
 }
 
 func (d *Dir) applyEpisode(off int64, line []byte) error {
-	var h struct {
-		PK          string `json:"pk"`
-		Environment string `json:"environment"`
-		Tag         string `json:"tag"`
-		TaskID      string `json:"task_id"`
-		Status      string `json:"status"`
-	}
+	var h episodeHead
 	if err := json.Unmarshal(line, &h); err != nil {
 		return err
 	}
@@ -151,7 +246,78 @@ func (d *Dir) checkOpen(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// SaveEpisode appends the episode and fsyncs before returning.
+func (d *Dir) checkWritable(ctx context.Context) error {
+	if d.readOnly {
+		return fmt.Errorf("store %s is open read-only", d.path)
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.checkOpen(ctx)
+}
+
+// refresh catches up with other processes' appends before a read.
+func (d *Dir) refresh(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.checkOpen(ctx); err != nil {
+		return err
+	}
+	return d.catchUpAll(false)
+}
+
+// withWriteLock runs f holding this process's append mutex and the store's write lock.
+func (d *Dir) withWriteLock(ctx context.Context, f func() error) error {
+	if err := d.checkWritable(ctx); err != nil {
+		return err
+	}
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	unlock, err := d.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return f()
+}
+
+// appendTo appends what decide returns to l. It holds the write lock and has caught up with every
+// other writer when it calls decide (with mu held), so decide sees every record stored so far.
+func (d *Dir) appendTo(ctx context.Context, l *appendLog, apply func(int64, []byte) error, decide func() ([][]byte, error)) error {
+	if err := d.checkWritable(ctx); err != nil {
+		return err
+	}
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	unlock, err := d.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	d.mu.Lock()
+	err = d.checkOpen(ctx)
+	if err == nil {
+		err = d.catchUpLog(l, apply, true)
+	}
+	var lines [][]byte
+	if err == nil {
+		lines, err = decide()
+	}
+	end, openTail := l.size, l.openTail
+	d.mu.Unlock()
+	if err != nil || len(lines) == 0 {
+		return err
+	}
+	// Written without mu, so this process's readers do not wait for the fsync.
+	if err := l.write(end, openTail, lines...); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.catchUpLog(l, apply, false)
+}
+
+// SaveEpisode appends the episode and fsyncs before returning. An episode already stored with
+// the same content is not written again; with other content it is refused (ErrConflict).
 func (d *Dir) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error {
 	n, err := normalizeEpisode(ep)
 	if err != nil {
@@ -161,22 +327,21 @@ func (d *Dir) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error {
 	if err != nil {
 		return fmt.Errorf("episode %s: %w", n.PK, err)
 	}
-	d.wmu.Lock()
-	defer d.wmu.Unlock()
-	d.mu.RLock()
-	err = d.checkOpen(ctx)
-	d.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	offs, err := d.episodes.append(b)
-	if err != nil {
+	err = d.appendTo(ctx, d.episodes, d.applyEpisode, func() ([][]byte, error) {
+		e, ok := d.epIdx[n.PK]
+		if !ok {
+			return [][]byte{b}, nil
+		}
+		old, err := d.episodes.readAt(e.off, e.n)
+		if err != nil {
+			return nil, err
+		}
+		return nil, sameEpisode("episode", n.PK, old, b)
+	})
+	if err != nil && !errors.Is(err, ErrConflict) {
 		return fmt.Errorf("save episode %s: %w", n.PK, err)
 	}
-	d.mu.Lock()
-	d.epIdx[n.PK] = epEntry{off: offs[0], n: len(b), tag: n.Tag, env: n.Environment, task: n.TaskID, status: n.Status}
-	d.mu.Unlock()
-	return nil
+	return err
 }
 
 // readEpisode must be called with mu read-locked.
@@ -195,6 +360,9 @@ func (d *Dir) readEpisode(pk string, e epEntry) (*sotopia.EpisodeLog, error) {
 
 // Episode reads one episode by pk.
 func (d *Dir) Episode(ctx context.Context, pk string) (*sotopia.EpisodeLog, error) {
+	if err := d.refresh(ctx); err != nil {
+		return nil, err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if err := d.checkOpen(ctx); err != nil {
@@ -209,6 +377,9 @@ func (d *Dir) Episode(ctx context.Context, pk string) (*sotopia.EpisodeLog, erro
 
 // Episodes returns the matching episodes sorted by pk.
 func (d *Dir) Episodes(ctx context.Context, q Query) ([]*sotopia.EpisodeLog, error) {
+	if err := d.refresh(ctx); err != nil {
+		return nil, err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if err := d.checkOpen(ctx); err != nil {
@@ -247,6 +418,9 @@ func (d *Dir) Tags(ctx context.Context) ([]string, error) {
 
 // Stats counts episodes by status, in total and per tag.
 func (d *Dir) Stats(ctx context.Context) (Stats, error) {
+	if err := d.refresh(ctx); err != nil {
+		return Stats{}, err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if err := d.checkOpen(ctx); err != nil {
@@ -279,7 +453,7 @@ func (d *Dir) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the files and the lock. Calls after Close return ErrClosed.
+// Close releases the files. Calls after Close return ErrClosed.
 func (d *Dir) Close() error {
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
@@ -304,9 +478,6 @@ func (d *Dir) closeFiles() error {
 	}
 	for _, t := range d.tables {
 		keep(t.log.close())
-	}
-	if d.lock != nil {
-		keep(unlockDir(d.lock))
 	}
 	return first
 }

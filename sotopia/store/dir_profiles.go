@@ -8,35 +8,33 @@ import (
 	"github.com/also-project/also/sotopia"
 )
 
-// putDocs appends documents of one kind with a single fsync. With onlyMissing, pks already stored
-// are skipped. It returns how many were written.
-func (d *Dir) putDocs(ctx context.Context, kindName string, pks []string, docs [][]byte, onlyMissing bool) (int, error) {
-	d.wmu.Lock()
-	defer d.wmu.Unlock()
-	d.mu.RLock()
-	err := d.checkOpen(ctx)
+// putDocs appends documents of one kind with a single fsync. Pks already stored are skipped when
+// same (given) says they hold the same content, else refused with its error; LoadDataset passes
+// nil to skip every stored pk. It returns how many were written.
+func (d *Dir) putDocs(ctx context.Context, kindName string, pks []string, docs [][]byte, same func(pk string, stored, doc []byte) error) (int, error) {
 	t := d.tables[kindName]
-	var wpks []string
-	var wdocs [][]byte
-	for i, pk := range pks {
-		if _, ok := t.docs[pk]; ok && onlyMissing {
-			continue
+	var n int
+	err := d.appendTo(ctx, t.log, t.apply(kindName), func() ([][]byte, error) {
+		var write [][]byte
+		for i, pk := range pks {
+			if old, ok := t.docs[pk]; ok {
+				if same == nil {
+					continue
+				}
+				if err := same(pk, old, docs[i]); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			write = append(write, docs[i])
 		}
-		wpks, wdocs = append(wpks, pk), append(wdocs, docs[i])
-	}
-	d.mu.RUnlock()
-	if err != nil || len(wdocs) == 0 {
+		n = len(write)
+		return write, nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	if _, err := t.log.append(wdocs...); err != nil {
-		return 0, fmt.Errorf("save %s: %w", kindName, err)
-	}
-	d.mu.Lock()
-	for i, pk := range wpks {
-		t.docs[pk] = wdocs[i]
-	}
-	d.mu.Unlock()
-	return len(wdocs), nil
+	return n, nil
 }
 
 func dirSave[T any](ctx context.Context, d *Dir, k kind[T], v T) error {
@@ -47,12 +45,17 @@ func dirSave[T any](ctx context.Context, d *Dir, k kind[T], v T) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", k.name, k.pk(v), err)
 	}
-	_, err = d.putDocs(ctx, k.name, []string{k.pk(v)}, [][]byte{b}, false)
+	_, err = d.putDocs(ctx, k.name, []string{k.pk(v)}, [][]byte{b}, func(pk string, stored, doc []byte) error {
+		return sameDoc[T](k.name, pk, stored, doc)
+	})
 	return err
 }
 
 func dirGet[T any](ctx context.Context, d *Dir, k kind[T], pk string) (T, error) {
 	var v T
+	if err := d.refresh(ctx); err != nil {
+		return v, err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if err := d.checkOpen(ctx); err != nil {
@@ -69,6 +72,9 @@ func dirGet[T any](ctx context.Context, d *Dir, k kind[T], pk string) (T, error)
 }
 
 func dirAll[T any](ctx context.Context, d *Dir, k kind[T]) ([]T, error) {
+	if err := d.refresh(ctx); err != nil {
+		return nil, err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if err := d.checkOpen(ctx); err != nil {
@@ -153,7 +159,7 @@ func (d *Dir) LoadDataset(ctx context.Context, ds *sotopia.Dataset) error {
 		return err
 	}
 	for _, it := range content {
-		if _, err := d.putDocs(ctx, it.kind, it.pks, it.docs, true); err != nil {
+		if _, err := d.putDocs(ctx, it.kind, it.pks, it.docs, nil); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,15 +126,42 @@ func TestDirCorruptMiddleLine(t *testing.T) {
 	}
 }
 
-func TestDirLockInProcess(t *testing.T) {
+// Two writers on one directory (two runs with different tags) each see the other's records.
+func TestDirTwoWritersInProcess(t *testing.T) {
 	dir := t.TempDir()
-	d := openDir(t, dir)
-	_, err := store.OpenDir(dir, quiet())
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprint(os.Getpid())) {
-		t.Fatalf("second open: %v; want an error naming pid %d", err, os.Getpid())
+	a, b := openDir(t, dir), openDir(t, dir)
+	defer a.Close()
+	defer b.Close()
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		if err := a.SaveEpisode(ctx, storetest.Episode(fmt.Sprintf("01JA%03d", i), "a", "E", "T", sotopia.StatusDone)); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.SaveEpisode(ctx, storetest.Episode(fmt.Sprintf("01JB%03d", i), "b", "E", "T", sotopia.StatusDone)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	d.Close()
-	openDir(t, dir).Close()
+	// b learns of a's record before deciding: other content under a's pk is refused.
+	if err := b.SaveEpisode(ctx, storetest.Episode("01JA000", "b", "E", "T", sotopia.StatusDone)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second writer saving over the first's pk: %v, want ErrConflict", err)
+	}
+	for name, d := range map[string]*store.Dir{"a": a, "b": b} {
+		st, err := d.Stats(ctx)
+		if err != nil || st.Episodes != 10 || st.ByTag["a"].Episodes != 5 || st.ByTag["b"].Episodes != 5 {
+			t.Fatalf("writer %s sees %+v, %v; want 5 per tag", name, st, err)
+		}
+	}
+	if err := b.LoadDataset(ctx, sotopia.MustEmbedded()); err != nil {
+		t.Fatal(err)
+	}
+	if agents, err := a.Agents(ctx); err != nil || len(agents) == 0 {
+		t.Fatalf("writer a does not see b's dataset load: %d agents, %v", len(agents), err)
+	}
+	d := openDir(t, dir)
+	defer d.Close()
+	if st, _ := d.Stats(ctx); st.Episodes != 10 || len(d.Warnings()) != 0 {
+		t.Fatalf("reopened: %+v, warnings %q", st, d.Warnings())
+	}
 }
 
 // The helper child process for the multi-process tests: it opens the store named by
@@ -152,11 +180,16 @@ func child(dir, mode string) int {
 		fmt.Println("error:", err)
 		return 1
 	}
-	fmt.Println("ready")
 	if mode == "hold" {
+		if _, err := d.LockTag(context.Background(), "held"); err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+		fmt.Println("ready")
 		io.Copy(io.Discard, os.Stdin) // until the parent closes stdin or kills us
 		return 0
 	}
+	fmt.Println("ready")
 	for i := 0; ; i++ {
 		ep := storetest.Episode(fmt.Sprintf("01JK%06d", i), "kill", "E", "T", sotopia.StatusDone)
 		ep.Reasoning = strings.Repeat("long reasoning ", 2000) // ~30 KB per record: wider write window
@@ -185,16 +218,31 @@ func startChild(t *testing.T, dir, mode string) (*exec.Cmd, *lineReader) {
 	return cmd, lr
 }
 
-func TestDirLockOtherProcess(t *testing.T) {
+// A writer in another process holds its tag: the same tag is refused at once naming that process
+// and the tag, other tags and the store itself stay usable, and the lock dies with the process.
+func TestDirTagLockOtherProcess(t *testing.T) {
 	dir := t.TempDir()
 	cmd, _ := startChild(t, dir, "hold")
-	_, err := store.OpenDir(dir, quiet())
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", cmd.Process.Pid)) {
-		t.Fatalf("open while another process holds the store: %v; want an error naming pid %d", err, cmd.Process.Pid)
+	d := openDir(t, dir)
+	defer d.Close()
+	ctx := context.Background()
+	_, err := d.LockTag(ctx, "held")
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", cmd.Process.Pid)) || !strings.Contains(err.Error(), "held") {
+		t.Fatalf("LockTag of a tag another process writes: %v; want an error naming pid %d and the tag", err, cmd.Process.Pid)
 	}
+	release, err := d.LockTag(ctx, "mine")
+	if err != nil {
+		t.Fatalf("LockTag of another tag: %v", err)
+	}
+	saveN(t, d, 2)
+	release()
 	cmd.Process.Kill() // a dead holder's lock goes with it
 	cmd.Wait()
-	openDir(t, dir).Close()
+	release, err = d.LockTag(ctx, "held")
+	if err != nil {
+		t.Fatalf("LockTag after the holder died: %v", err)
+	}
+	release()
 }
 
 // SIGKILL a writer mid-stream: every episode whose SaveEpisode had returned is there after reopen.

@@ -3,14 +3,42 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
 
+	"github.com/oklog/ulid/v2"
+
 	"github.com/also-project/also/sotopia"
 )
+
+// ImportedPK is the id of the copy of episode pk imported under tag: deterministic (importing the
+// same file again finds its copies) and distinct from pk and from copies under other tags.
+func ImportedPK(tag, pk string) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "import|%s|%s", tag, pk))
+	var id ulid.ULID
+	copy(id[:], h[:16])
+	id[0] &= 0x7f // keep the timestamp part within ULID's valid range
+	return id.String()
+}
+
+// SameEpisode reports whether a and b are the same record once stored (see Store.SaveEpisode).
+func SameEpisode(a, b *sotopia.EpisodeLog) bool {
+	na, err := normalizeEpisode(a)
+	if err != nil {
+		return false
+	}
+	nb, err := normalizeEpisode(b)
+	if err != nil {
+		return false
+	}
+	ba, err1 := marshal(na)
+	bb, err2 := marshal(nb)
+	return err1 == nil && err2 == nil && bytes.Equal(ba, bb)
+}
 
 // jsonlEpisode is one line of Sotopia's episode JSONL (sotopia.md 1.9): the EpisodeLog under
 // renamed keys plus fields denormalised from the profiles.

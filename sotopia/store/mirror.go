@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +23,12 @@ type MirrorOptions struct {
 	Logger *slog.Logger
 	// After is the clock for retry delays (default time.After).
 	After func(time.Duration) <-chan time.Time
+	// Destination names the remote in the outbox (RedisDestination's form): the mirror queues
+	// and delivers only entries for it, so an entry is never sent to another database.
+	Destination string
+	// DeliverUnaddressed also delivers outbox entries that name no destination (written before
+	// destinations were recorded) to this remote: `also db sync` does, when the user says so.
+	DeliverUnaddressed bool
 }
 
 // Mirror writes everything to the embedded store first (durable locally) and then to a remote
@@ -39,9 +44,10 @@ type Mirror struct {
 
 	// sendMu serialises every remote call and guards remote. Each send re-reads the latest local
 	// copy under it, so the last write to reach the remote is always the latest local one.
-	sendMu    sync.Mutex
-	remote    Store
-	pendingDS *sotopia.Dataset
+	sendMu     sync.Mutex
+	remote     Store
+	pendingDS  *sotopia.Dataset
+	conflicted map[outboxItem]bool // items the remote refused (ErrConflict), reported once each
 
 	down      atomic.Bool
 	dsPending atomic.Bool
@@ -73,13 +79,13 @@ func NewMirror(local *Dir, dial func(context.Context) (Store, error), opts Mirro
 	if opts.After == nil {
 		opts.After = time.After
 	}
-	ob, err := openOutbox(filepath.Join(local.Path(), "outbox.jsonl"), func(msg string) {
+	ob, err := openOutbox(local, func(msg string) {
 		opts.Logger.Warn("mirror outbox: recovered", "detail", msg)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	m := &Mirror{local: local, dial: dial, ob: ob, cfg: opts,
+	m := &Mirror{local: local, dial: dial, ob: ob, cfg: opts, conflicted: map[outboxItem]bool{},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	m.down.Store(true) // until the first dial succeeds
 	go m.run()
@@ -87,13 +93,32 @@ func NewMirror(local *Dir, dial func(context.Context) (Store, error), opts Mirro
 	return m, nil
 }
 
-// Pending is how many objects (a dataset load counts as one) have not reached the remote yet.
+// Local is the embedded store the mirror writes first.
+func (m *Mirror) Local() *Dir { return m.local }
+
+// Pending is how many objects for this mirror's remote (a dataset load counts as one) have not
+// reached it yet.
 func (m *Mirror) Pending() int {
-	n := m.ob.len()
+	n := len(m.ob.items(m.mine))
 	if m.dsPending.Load() {
 		n++
 	}
 	return n
+}
+
+// mine says whether an outbox entry is this mirror's to deliver.
+func (m *Mirror) mine(it outboxItem) bool {
+	return it.Dest == m.cfg.Destination || (it.Dest == "" && m.cfg.DeliverUnaddressed)
+}
+
+// Elsewhere counts the outbox entries waiting for other destinations ("" for entries that name
+// none), which this mirror leaves alone.
+func (m *Mirror) Elsewhere() map[string]int {
+	out := map[string]int{}
+	for _, it := range m.ob.items(func(it outboxItem) bool { return !m.mine(it) }) {
+		out[it.Dest]++
+	}
+	return out
 }
 
 func (m *Mirror) wake() {
@@ -138,7 +163,9 @@ func (m *Mirror) run() {
 	}
 }
 
-// Flush tries to deliver everything pending now, oldest first, and returns the first failure.
+// Flush tries to deliver everything pending for this mirror's remote now, oldest first. It stops
+// at the first outage; objects the remote refuses because it holds other content under their
+// ids are skipped (they stay queued) and reported in the error.
 func (m *Mirror) Flush(ctx context.Context) error {
 	m.sendMu.Lock()
 	_, err := m.remoteLocked(ctx)
@@ -149,14 +176,26 @@ func (m *Mirror) Flush(ctx context.Context) error {
 	if err := m.flushDataset(ctx); err != nil {
 		return err
 	}
-	for _, it := range m.ob.items() {
-		if err := m.send(ctx, it); err != nil {
+	var refused []error
+	for _, it := range m.ob.items(m.mine) {
+		err := m.send(ctx, it)
+		switch {
+		case err == nil:
+		case isRefusal(err):
+			refused = append(refused, err)
+		default:
 			return err
 		}
 	}
 	m.recovered()
+	if len(refused) > 0 {
+		return fmt.Errorf("%d object(s) refused by the remote store, kept in the outbox: %w", len(refused), errors.Join(refused...))
+	}
 	return nil
 }
+
+// isRefusal: the remote answered, but holds other content under the id; waiting will not help.
+func isRefusal(err error) bool { return errors.Is(err, ErrConflict) || errors.Is(err, ErrTagBound) }
 
 func (m *Mirror) flushDataset(ctx context.Context) error {
 	m.sendMu.Lock()
@@ -227,6 +266,13 @@ func (m *Mirror) send(ctx context.Context, it outboxItem) error {
 		m.cfg.Logger.Error("mirror: outbox names an object the local store lacks; dropped", "kind", it.Kind, "pk", it.PK)
 		return m.ob.done(it, gen)
 	}
+	if isRefusal(err) {
+		if !m.conflicted[it] {
+			m.conflicted[it] = true
+			m.cfg.Logger.Error("mirror: the remote store holds other content under this id; kept in the outbox", "kind", it.Kind, "pk", it.PK, "err", err)
+		}
+		return err
+	}
 	if err != nil {
 		return m.failed(err)
 	}
@@ -248,6 +294,8 @@ func (m *Mirror) relay(ctx context.Context, r Store, it outboxItem) error {
 		return relayOne(ctx, m, it.PK, m.local.Task, r.SaveTask)
 	case "EnvironmentList":
 		return relayOne(ctx, m, it.PK, m.local.EnvironmentList, r.SaveEnvironmentList)
+	case runConfigKindName:
+		return relayOne(ctx, m, it.PK, m.local.TagConfig, r.BindTag)
 	}
 	return fmt.Errorf("%w: outbox kind %q", ErrNotFound, it.Kind)
 }
@@ -263,6 +311,7 @@ func relayOne[T any](ctx context.Context, m *Mirror, pk string, get func(context
 // forward queues it durably and, unless the remote is known to be down, sends it now. A failed
 // send is not an error for the caller: the object is safe locally and queued.
 func (m *Mirror) forward(ctx context.Context, it outboxItem) error {
+	it.Dest = m.cfg.Destination
 	if err := m.ob.add(it); err != nil {
 		return fmt.Errorf("mirror outbox: %w", err)
 	}
@@ -270,7 +319,7 @@ func (m *Mirror) forward(ctx context.Context, it outboxItem) error {
 		m.wake()
 		return nil
 	}
-	if err := m.send(ctx, it); err != nil {
+	if err := m.send(ctx, it); err != nil && !isRefusal(err) {
 		m.wake()
 	}
 	return nil

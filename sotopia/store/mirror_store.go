@@ -12,42 +12,42 @@ func (m *Mirror) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error 
 	if err := m.local.SaveEpisode(ctx, ep); err != nil {
 		return err
 	}
-	return m.forward(ctx, outboxItem{episodeKindName, ep.PK})
+	return m.forward(ctx, outboxItem{Kind: episodeKindName, PK: ep.PK})
 }
 
 func (m *Mirror) SaveAgent(ctx context.Context, a *sotopia.AgentProfile) error {
 	if err := m.local.SaveAgent(ctx, a); err != nil {
 		return err
 	}
-	return m.forward(ctx, outboxItem{"AgentProfile", a.PK})
+	return m.forward(ctx, outboxItem{Kind: "AgentProfile", PK: a.PK})
 }
 
 func (m *Mirror) SaveEnvironment(ctx context.Context, e *sotopia.EnvironmentProfile) error {
 	if err := m.local.SaveEnvironment(ctx, e); err != nil {
 		return err
 	}
-	return m.forward(ctx, outboxItem{"EnvironmentProfile", e.PK})
+	return m.forward(ctx, outboxItem{Kind: "EnvironmentProfile", PK: e.PK})
 }
 
 func (m *Mirror) SaveRelationship(ctx context.Context, r *sotopia.RelationshipProfile) error {
 	if err := m.local.SaveRelationship(ctx, r); err != nil {
 		return err
 	}
-	return m.forward(ctx, outboxItem{"RelationshipProfile", r.PK})
+	return m.forward(ctx, outboxItem{Kind: "RelationshipProfile", PK: r.PK})
 }
 
 func (m *Mirror) SaveTask(ctx context.Context, t sotopia.Task) error {
 	if err := m.local.SaveTask(ctx, t); err != nil {
 		return err
 	}
-	return m.forward(ctx, outboxItem{"EnvAgentComboStorage", t.PK})
+	return m.forward(ctx, outboxItem{Kind: "EnvAgentComboStorage", PK: t.PK})
 }
 
 func (m *Mirror) SaveEnvironmentList(ctx context.Context, l *EnvironmentList) error {
 	if err := m.local.SaveEnvironmentList(ctx, l); err != nil {
 		return err
 	}
-	return m.forward(ctx, outboxItem{"EnvironmentList", l.PK})
+	return m.forward(ctx, outboxItem{Kind: "EnvironmentList", PK: l.PK})
 }
 
 // LoadDataset loads locally, then remotely; a remote failure is retried in the background. The
@@ -64,6 +64,35 @@ func (m *Mirror) LoadDataset(ctx context.Context, ds *sotopia.Dataset) error {
 		m.wake()
 	}
 	return nil
+}
+
+// BindTag binds the tag locally and in the remote. When the remote answers (it is asked even if
+// it was down: a run binds its tag once, at start), a binding it holds for another configuration
+// refuses the run before anything is bound locally.
+func (m *Mirror) BindTag(ctx context.Context, rc RunConfig) error {
+	m.sendMu.Lock()
+	r, err := m.remoteLocked(ctx)
+	var old RunConfig
+	if err == nil {
+		err = m.call(ctx, func(ctx context.Context) (err error) { old, err = r.TagConfig(ctx, rc.Tag); return err })
+	}
+	m.sendMu.Unlock()
+	if err == nil && old.Fingerprint != rc.Fingerprint {
+		return &TagBoundError{Existing: old}
+	}
+	if err := m.local.BindTag(ctx, rc); err != nil {
+		return err
+	}
+	return m.forward(ctx, outboxItem{Kind: runConfigKindName, PK: rc.Tag})
+}
+
+func (m *Mirror) TagConfig(ctx context.Context, tag string) (RunConfig, error) {
+	return m.local.TagConfig(ctx, tag)
+}
+
+// LockTag locks the tag in the local store, which every write goes through first.
+func (m *Mirror) LockTag(ctx context.Context, tag string) (func(), error) {
+	return m.local.LockTag(ctx, tag)
 }
 
 func (m *Mirror) Episode(ctx context.Context, pk string) (*sotopia.EpisodeLog, error) {

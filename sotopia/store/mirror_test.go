@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -105,11 +106,18 @@ func TestMirrorSurvivesRedisOutage(t *testing.T) {
 			t.Fatalf("save during outage: %v", err)
 		}
 	}
-	if err := m.SaveEpisode(ctx, mirrorEpisode(0, "resaved")); err != nil { // a re-save during the outage
+	if err := m.SaveEpisode(ctx, mirrorEpisode(0, "before")); err != nil { // an identical re-save during the outage
 		t.Fatal(err)
+	}
+	if err := m.SaveEpisode(ctx, mirrorEpisode(0, "resaved")); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("other content under a stored pk during the outage: %v, want ErrConflict", err)
 	}
 	agent, _ := m.Agent(ctx, "01H5TNE5PC2DP6RKG0KNQ4D5GE")
 	agent.Secret = "changed during the outage"
+	if err := m.SaveAgent(ctx, agent); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("changed agent during the outage: %v, want ErrConflict", err)
+	}
+	agent.PK = "01JNEWAGENTDURINGOUTAGE"
 	if err := m.SaveAgent(ctx, agent); err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +144,8 @@ func TestMirrorSurvivesRedisOutage(t *testing.T) {
 	if a, err := r.Agent(ctx, agent.PK); err != nil || a.Secret != agent.Secret {
 		t.Fatalf("agent saved during the outage: %+v, %v", a, err)
 	}
-	if ep, _ := r.Episode(ctx, "01JM000"); ep.Tag != "resaved" {
-		t.Fatalf("re-save during the outage: Redis has tag %q, want resaved", ep.Tag)
+	if ep, _ := r.Episode(ctx, "01JM000"); ep.Tag != "before" {
+		t.Fatalf("refused re-save during the outage: Redis has tag %q, want the original, before", ep.Tag)
 	}
 	out := logs.String()
 	if !strings.Contains(out, "unreachable") || !strings.Contains(out, "reachable") {
@@ -180,5 +188,56 @@ func TestMirrorOutboxSurvivesRestart(t *testing.T) {
 	waitPending(t, m, 0)
 	if got := remoteEpisodes(t, srv); len(got) != 3 {
 		t.Fatalf("Redis has %d episodes, want 3", len(got))
+	}
+}
+
+// The Mirror keeps the store contract too (no overwrite, tag bindings and locks included), with
+// every save forwarded to a real Redis.
+func TestMirrorContract(t *testing.T) {
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
+	logs := &syncBuffer{}
+	storetest.Run(t, storetest.Harness{
+		Open: func(t *testing.T) store.Store {
+			if err := rawClient(t, srv).FlushDB(context.Background()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			return newMirror(t, t.TempDir(), srv, logs)
+		},
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			m := s.(*store.Mirror)
+			dir := m.Local().Path()
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return newMirror(t, dir, srv, logs)
+		},
+	})
+}
+
+// A tag bound in the remote to another configuration refuses the binding before anything is
+// bound locally.
+func TestMirrorBindTagChecksTheRemoteFirst(t *testing.T) {
+	ctx := context.Background()
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
+	r, err := store.OpenRedis(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.BindTag(ctx, store.RunConfig{Tag: "shared", Fingerprint: "elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	m := newMirror(t, t.TempDir(), srv, &syncBuffer{})
+	defer m.Close()
+	if err := m.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitPending(t, m, 0) // the first dial has happened
+	err = m.BindTag(ctx, store.RunConfig{Tag: "shared", Fingerprint: "mine"})
+	if !errors.Is(err, store.ErrTagBound) {
+		t.Fatalf("BindTag of a tag the remote binds elsewhere: %v, want ErrTagBound", err)
+	}
+	if _, err := m.TagConfig(ctx, "shared"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the refused binding was stored locally: %v", err)
 	}
 }

@@ -113,8 +113,34 @@ type Redis struct {
 	rdb    *redis.Client
 	mode   RedisMode
 	url    string // redacted
+	dest   string // see RedisDestination
 	closed atomic.Bool
 }
+
+// RedisDestination names the database a URL reaches, without the password:
+// scheme://[user@]host:port/db. The Mirror's outbox records it with every entry.
+func RedisDestination(rawURL string) (string, error) {
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("redis URL %s is not valid: want redis://[user[:password]@]host:port[/db]", RedactURL(rawURL))
+	}
+	return destinationOf(rawURL, opt), nil
+}
+
+func destinationOf(rawURL string, opt *redis.Options) string {
+	scheme := "redis"
+	if u, err := url.Parse(rawURL); err == nil && u.Scheme != "" {
+		scheme = u.Scheme
+	}
+	user := ""
+	if opt.Username != "" {
+		user = opt.Username + "@"
+	}
+	return fmt.Sprintf("%s://%s%s/%d", scheme, user, opt.Addr, opt.DB)
+}
+
+// Destination is the database this store writes to (see RedisDestination).
+func (r *Redis) Destination() string { return r.dest }
 
 // OpenRedis connects to url (redis://[user][:password@]host:port[/db]), checks the connection and
 // picks the storage mode. Errors never contain the password.
@@ -135,7 +161,7 @@ func OpenRedis(ctx context.Context, rawURL string, opts ...RedisOption) (*Redis,
 	// RESP2 and no CLIENT SETINFO: works the same on every server version from Debian's to Stack.
 	opt.Protocol = 2
 	opt.DisableIdentity = true
-	r := &Redis{rdb: redis.NewClient(opt), url: safe}
+	r := &Redis{rdb: redis.NewClient(opt), url: safe, dest: destinationOf(rawURL, opt)}
 	for _, h := range cfg.hooks {
 		r.rdb.AddHook(h)
 	}
@@ -143,8 +169,13 @@ func OpenRedis(ctx context.Context, rawURL string, opts ...RedisOption) (*Redis,
 		r.rdb.Close()
 		err = scrub(err, opt.Password)
 		msg := strings.ToUpper(err.Error())
-		if strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "INVALID PASSWORD") {
+		switch {
+		case strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "INVALID PASSWORD"):
 			return nil, fmt.Errorf("redis %s: %s: authentication failed (check the password in the URL): %w", safe, what, err)
+		case strings.Contains(msg, "DB INDEX IS OUT OF RANGE"):
+			return nil, fmt.Errorf("redis %s: %s: the server has no database %d (the number after the last / in the URL): %w", safe, what, opt.DB, err)
+		case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "CONNECTION REFUSED") || strings.Contains(msg, "NO SUCH HOST") || strings.Contains(msg, "I/O TIMEOUT"):
+			return nil, fmt.Errorf("redis %s: %s: %w (is redis-server running there? check the host and port)", safe, what, err)
 		}
 		return nil, fmt.Errorf("redis %s: %s: %w", safe, what, err)
 	}

@@ -38,9 +38,9 @@ func (h episodeHead) indexKeys() []string {
 	return keys
 }
 
-// SaveEpisode writes the document and, in plain mode, moves its pk between index sets in one
-// MULTI/EXEC guarded by WATCH on the document (so a concurrent re-save of the same pk retries
-// instead of leaving stale index entries).
+// SaveEpisode writes a new episode (and, in plain mode, its index entries) in one MULTI/EXEC
+// guarded by WATCH on its key. An episode already stored under the pk is never replaced: the
+// same content is a no-op, other content is ErrConflict.
 func (r *Redis) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error {
 	if err := r.check(ctx); err != nil {
 		return err
@@ -53,54 +53,82 @@ func (r *Redis) SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error {
 	if err != nil {
 		return fmt.Errorf("episode %s: %w", n.PK, err)
 	}
-	key := KeyPrefixEpisodeLog + n.PK
-	if r.mode == RedisJSON {
-		return r.wrap("save episode "+n.PK, r.setDoc(ctx, r.rdb, key, doc, false).Err())
-	}
 	head := episodeHead{PK: n.PK, Environment: n.Environment, Tag: n.Tag, TaskID: n.TaskID, Status: n.Status}
-	txf := func(tx *redis.Tx) error {
-		var stale []string
-		old, err := tx.Get(ctx, key).Bytes()
-		switch {
-		case errors.Is(err, redis.Nil):
-		case err != nil:
-			return err
-		default:
-			var oh episodeHead
-			if err := json.Unmarshal(old, &oh); err == nil {
-				stale = oh.indexKeys()
-			}
-		}
-		keep := head.indexKeys()
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			r.setDoc(ctx, p, key, doc, false)
-			for _, k := range stale {
-				if !contains(keep, k) {
-					p.SRem(ctx, k, n.PK)
+	return r.putNew(ctx, "save episode "+n.PK, KeyPrefixEpisodeLog+n.PK, doc,
+		func(stored []byte) error { return sameEpisode("episode", n.PK, stored, doc) },
+		func(p redis.Pipeliner) {
+			if r.mode == RedisPlain {
+				for _, k := range head.indexKeys() {
+					p.SAdd(ctx, k, n.PK)
 				}
 			}
-			for _, k := range keep {
-				p.SAdd(ctx, k, n.PK)
+		})
+}
+
+// putNew stores doc under key, with extra commands in the same transaction, unless key exists:
+// then same says whether the stored document is this one (nil: nothing to do) or not.
+func (r *Redis) putNew(ctx context.Context, what, key string, doc []byte, same func(stored []byte) error, extra func(redis.Pipeliner)) error {
+	if r.mode == RedisJSON { // JSON.SET NX is atomic; JSON mode keeps no index sets
+		err := r.setDoc(ctx, r.rdb, key, doc, true).Err()
+		if !errors.Is(err, redis.Nil) {
+			return r.wrap(what, err)
+		}
+		docs, err := r.getDocs(ctx, []string{key})
+		if err != nil {
+			return err
+		}
+		if docs[0] == nil {
+			return r.wrap(what, errors.New("the document exists and vanished: removed by someone else meanwhile"))
+		}
+		return same(docs[0])
+	}
+	var verdict error
+	txf := func(tx *redis.Tx) error {
+		verdict = nil
+		old, err := r.getDocTx(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			verdict = same(old)
+			return nil
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			r.setDoc(ctx, p, key, doc, false)
+			if extra != nil {
+				extra(p)
 			}
 			return nil
 		})
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		err = r.rdb.Watch(ctx, txf, key)
+		err := r.rdb.Watch(ctx, txf, key)
+		if err == nil {
+			return verdict
+		}
 		if !errors.Is(err, redis.TxFailedErr) || attempt >= 50 {
-			return r.wrap("save episode "+n.PK, err)
+			return r.wrap(what, err)
 		}
 	}
 }
 
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
+// getDocTx reads one document inside a WATCH; nil if the key does not exist.
+func (r *Redis) getDocTx(ctx context.Context, tx *redis.Tx, key string) ([]byte, error) {
+	var s string
+	var err error
+	if r.mode == RedisJSON {
+		s, err = tx.Do(ctx, "JSON.GET", key).Text()
+	} else {
+		s, err = tx.Get(ctx, key).Result()
 	}
-	return false
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
 }
 
 func decodeEpisode(key string, b []byte) (*sotopia.EpisodeLog, error) {

@@ -21,7 +21,9 @@ func redisSave[T any](ctx context.Context, r *Redis, k kind[T], v T) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", k.name, k.pk(v), err)
 	}
-	return r.wrap("save "+k.name+" "+k.pk(v), r.setDoc(ctx, r.rdb, k.prefix+k.pk(v), b, false).Err())
+	pk := k.pk(v)
+	return r.putNew(ctx, "save "+k.name+" "+pk, k.prefix+pk, b,
+		func(stored []byte) error { return sameDoc[T](k.name, pk, stored, b) }, nil)
 }
 
 func redisGet[T any](ctx context.Context, r *Redis, k kind[T], pk string) (T, error) {

@@ -263,3 +263,27 @@ func TestRedisReadsSotopiaDocument(t *testing.T) {
 		t.Fatalf("read %+v", ep)
 	}
 }
+
+// Configuration mistakes fail at open with an error that says what is wrong, never the password:
+// a database number the server lacks, and a port nothing listens on.
+func TestOpenRedisConfigurationErrorsAreClear(t *testing.T) {
+	const pw = "cfg-err-pw"
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{Password: pw})
+	down := storetest.StartRedis(t, storetest.RedisServerOptions{Password: pw})
+	down.Stop()
+	for name, tc := range map[string]struct{ url, want string }{
+		"bad db index": {strings.TrimSuffix(srv.URL(), "/0") + "/99", "no database 99"},
+		"wrong port":   {down.URL(), "is redis-server running there"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, err := store.OpenRedis(ctx, tc.url)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), pw) {
+			t.Fatalf("%s: %v; want an error saying %q without the password", name, err, tc.want)
+		}
+	}
+	dest, err := store.RedisDestination("redis://alice:" + pw + "@example.org:6380/3")
+	if err != nil || dest != "redis://alice@example.org:6380/3" {
+		t.Fatalf("RedisDestination = %q, %v", dest, err)
+	}
+}

@@ -33,12 +33,18 @@ func (q Query) matches(ep *sotopia.EpisodeLog) bool {
 		(q.Status == "" || q.Status == ep.Status)
 }
 
+// ErrConflict is returned when a record with the same id is stored with other content: stored
+// records are never replaced.
+var ErrConflict = errors.New("conflict")
+
 // Counts are episode records by status. Every attempt is its own record, so Failed counts each
-// failed attempt, including attempts that a later retry of the same task made good.
+// failed attempt, including attempts that a later retry of the same task made good; Interrupted
+// counts attempts cut short by a signal.
 type Counts struct {
-	Episodes int `json:"episodes"`
-	Done     int `json:"done"`
-	Failed   int `json:"failed"`
+	Episodes    int `json:"episodes"`
+	Done        int `json:"done"`
+	Failed      int `json:"failed"`
+	Interrupted int `json:"interrupted"`
 }
 
 func (c *Counts) add(status string, n int) {
@@ -48,6 +54,8 @@ func (c *Counts) add(status string, n int) {
 		c.Done += n
 	case sotopia.StatusFailed:
 		c.Failed += n
+	case sotopia.StatusInterrupted:
+		c.Interrupted += n
 	}
 }
 
@@ -78,12 +86,16 @@ const (
 //
 // SaveEpisode returns only once the episode is durable. It stores the episode in Sotopia's normal
 // form so that Sotopia itself can read it: nil lists become empty lists and missing rewards are
-// padded with Sotopia's failed-judge 0.0 (SeatReward.Valid false) up to one per agent. Saving an
-// existing pk replaces the record (and its index entries).
+// padded with Sotopia's failed-judge 0.0 (SeatReward.Valid false) up to one per agent.
 //
-// Profile saves replace too. LoadDataset only adds objects that are missing, so it never
-// overwrites a Sotopia user's own profiles (or their full hard list) in a shared database.
+// Nothing stored is ever replaced. Saving a record (episode or profile) whose pk is stored with
+// the same content does nothing and returns nil; with other content it fails with ErrConflict
+// and the stored record stays. LoadDataset only adds objects that are missing, so it never
+// touches a Sotopia user's own profiles (or their full hard list) in a shared database.
 // Listing calls return objects sorted by pk.
+//
+// A tag is bound to the configuration of the run that made it (BindTag, never rebound), and
+// LockTag keeps a tag to one writer at a time.
 type Store interface {
 	SaveEpisode(ctx context.Context, ep *sotopia.EpisodeLog) error
 	Episode(ctx context.Context, pk string) (*sotopia.EpisodeLog, error)
@@ -114,6 +126,16 @@ type Store interface {
 
 	// LoadDataset adds the dataset's agents, scenarios, relationships, tasks and the hard list.
 	LoadDataset(ctx context.Context, ds *sotopia.Dataset) error
+
+	// BindTag stores rc unless its tag is bound already: nil if bound to the same fingerprint,
+	// a *TagBoundError (errors.Is ErrTagBound) if bound to another. It never overwrites.
+	BindTag(ctx context.Context, rc RunConfig) error
+	// TagConfig is the configuration a tag is bound to (ErrNotFound if none).
+	TagConfig(ctx context.Context, tag string) (RunConfig, error)
+	// LockTag makes the caller the only writer of tag, across processes, until release. A tag
+	// held by another writer fails at once with an error naming the tag.
+	LockTag(ctx context.Context, tag string) (release func(), err error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -137,8 +159,11 @@ func normalizeEpisode(ep *sotopia.EpisodeLog) (*sotopia.EpisodeLog, error) {
 	if err := checkPK("episode", ep.PK); err != nil {
 		return nil, err
 	}
-	if ep.Status != sotopia.StatusDone && ep.Status != sotopia.StatusFailed {
-		return nil, fmt.Errorf("episode %s: status %q, want %q or %q", ep.PK, ep.Status, sotopia.StatusDone, sotopia.StatusFailed)
+	switch ep.Status {
+	case sotopia.StatusDone, sotopia.StatusFailed, sotopia.StatusInterrupted:
+	default:
+		return nil, fmt.Errorf("episode %s: status %q, want %q, %q or %q", ep.PK, ep.Status,
+			sotopia.StatusDone, sotopia.StatusFailed, sotopia.StatusInterrupted)
 	}
 	if ep.Environment == "" {
 		return nil, fmt.Errorf("episode %s: empty environment", ep.PK)

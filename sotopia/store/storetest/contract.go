@@ -2,11 +2,14 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
@@ -31,8 +34,10 @@ func Run(t *testing.T, h Harness) {
 		{"Normalisation", testNormalisation},
 		{"Query", testQuery},
 		{"FailedAttemptsCounted", testFailedAttempts},
-		{"IdempotentResave", testIdempotentResave},
+		{"NoOverwrite", testNoOverwrite},
 		{"ConcurrentSaves", testConcurrentSaves},
+		{"TagBinding", testTagBinding},
+		{"TagLock", testTagLock},
 		{"Profiles", testProfiles},
 		{"DatasetRoundTrip", testDataset},
 		{"PersistenceAcrossReopen", testReopen},
@@ -211,18 +216,20 @@ func testQuery(t *testing.T, h Harness) {
 func testFailedAttempts(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := open(t, h)
-	// One task tried three times: two failures, then success. Plus a done episode under another tag.
+	// One task tried four times: two failures, one cut by a signal, then success. Plus a done
+	// episode under another tag.
 	mustSave(t, s,
 		Episode("01JATT0", "run", "E", "T", sotopia.StatusFailed),
 		Episode("01JATT1", "run", "E", "T", sotopia.StatusFailed),
-		Episode("01JATT2", "run", "E", "T", sotopia.StatusDone),
+		Episode("01JATT2", "run", "E", "T", sotopia.StatusInterrupted),
+		Episode("01JATT3", "run", "E", "T", sotopia.StatusDone),
 		Episode("01JOTHER", "other", "E", "T9", sotopia.StatusDone))
 	st, err := s.Stats(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := store.Stats{Counts: store.Counts{Episodes: 4, Done: 2, Failed: 2},
-		ByTag: map[string]store.Counts{"run": {Episodes: 3, Done: 1, Failed: 2}, "other": {Episodes: 1, Done: 1}}}
+	want := store.Stats{Counts: store.Counts{Episodes: 5, Done: 2, Failed: 2, Interrupted: 1},
+		ByTag: map[string]store.Counts{"run": {Episodes: 4, Done: 1, Failed: 2, Interrupted: 1}, "other": {Episodes: 1, Done: 1}}}
 	if !reflect.DeepEqual(st, want) {
 		t.Fatalf("Stats = %+v, want %+v", st, want)
 	}
@@ -235,30 +242,101 @@ func testFailedAttempts(t *testing.T, h Harness) {
 	}
 }
 
-func testIdempotentResave(t *testing.T, h Harness) {
+// testNoOverwrite: a stored episode is never replaced. The same content again is a no-op; other
+// content under its pk is refused with ErrConflict and changes nothing, indexes included.
+func testNoOverwrite(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := open(t, h)
 	ep := Episode("01JRESAVE", "old", "E1", "T1", sotopia.StatusFailed)
 	mustSave(t, s, ep, ep)
+	same := Episode("01JRESAVE", "old", "E1", "T1", sotopia.StatusFailed) // equal, not the same pointer
+	mustSave(t, s, same)
 	if st, _ := s.Stats(ctx); st.Episodes != 1 {
-		t.Fatalf("same episode saved twice counts %d", st.Episodes)
+		t.Fatalf("same episode saved three times counts %d", st.Episodes)
 	}
 	moved := Episode("01JRESAVE", "new", "E2", "T2", sotopia.StatusDone)
-	mustSave(t, s, moved)
-	for _, q := range []store.Query{{Tag: "old"}, {EnvID: "E1"}, {TaskID: "T1"}, {Status: sotopia.StatusFailed}} {
-		if got, _ := s.Episodes(ctx, q); len(got) != 0 {
-			t.Errorf("after re-save, old index %+v still returns %v", q, pks(got))
+	retried := Episode("01JRESAVE", "old", "E1", "T1", sotopia.StatusDone) // a status change is other content too
+	for _, other := range []*sotopia.EpisodeLog{moved, retried} {
+		if err := s.SaveEpisode(ctx, other); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("SaveEpisode of other content under a stored pk: %v, want ErrConflict", err)
 		}
 	}
-	got, err := s.Episodes(ctx, store.Query{Tag: "new", EnvID: "E2", TaskID: "T2", Status: sotopia.StatusDone})
-	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], moved) {
-		t.Fatalf("re-saved episode not found under its new fields: %v %v", pks(got), err)
+	got, err := s.Episode(ctx, ep.PK)
+	if err != nil || !reflect.DeepEqual(got, ep) {
+		t.Fatalf("stored episode changed by a refused save: %+v, %v", got, err)
+	}
+	for _, q := range []store.Query{{Tag: "new"}, {EnvID: "E2"}, {TaskID: "T2"}, {Status: sotopia.StatusDone}} {
+		if got, _ := s.Episodes(ctx, q); len(got) != 0 {
+			t.Errorf("refused save is indexed: %+v returns %v", q, pks(got))
+		}
 	}
 	st, _ := s.Stats(ctx)
-	want := store.Stats{Counts: store.Counts{Episodes: 1, Done: 1}, ByTag: map[string]store.Counts{"new": {Episodes: 1, Done: 1}}}
+	want := store.Stats{Counts: store.Counts{Episodes: 1, Failed: 1}, ByTag: map[string]store.Counts{"old": {Episodes: 1, Failed: 1}}}
 	if !reflect.DeepEqual(st, want) {
 		t.Fatalf("Stats = %+v, want %+v", st, want)
 	}
+}
+
+func testTagBinding(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := open(t, h)
+	if _, err := s.TagConfig(ctx, "exp"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("TagConfig of an unbound tag: %v, want ErrNotFound", err)
+	}
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	rc := store.RunConfig{Tag: "exp", Fingerprint: "aaaa1111", Config: json.RawMessage(`{"eta":10,"bandit":"exp3"}`), Created: created}
+	if err := s.BindTag(ctx, rc); err != nil {
+		t.Fatal(err)
+	}
+	again := rc
+	again.Created = created.Add(time.Hour) // a resume binds again with the same fingerprint
+	if err := s.BindTag(ctx, again); err != nil {
+		t.Fatalf("BindTag with the same fingerprint: %v, want nil", err)
+	}
+	other := rc
+	other.Fingerprint, other.Config = "bbbb2222", json.RawMessage(`{"eta":20,"bandit":"exp3"}`)
+	err := s.BindTag(ctx, other)
+	var tb *store.TagBoundError
+	if !errors.Is(err, store.ErrTagBound) || !errors.As(err, &tb) || tb.Existing.Fingerprint != rc.Fingerprint {
+		t.Fatalf("BindTag with another fingerprint: %v, want a TagBoundError holding the first binding", err)
+	}
+	if !strings.Contains(err.Error(), "exp") {
+		t.Errorf("error %q does not name the tag", err)
+	}
+	got, err := s.TagConfig(ctx, "exp")
+	if err != nil || got.Fingerprint != rc.Fingerprint || !got.Created.Equal(created) || string(got.Config) != string(rc.Config) {
+		t.Fatalf("TagConfig = %+v, %v; want the first binding unchanged", got, err)
+	}
+	if err := s.BindTag(ctx, store.RunConfig{Tag: "x"}); err == nil {
+		t.Error("binding without a fingerprint accepted")
+	}
+	if err := s.BindTag(ctx, store.RunConfig{Fingerprint: "f"}); err == nil {
+		t.Error("binding without a tag accepted")
+	}
+}
+
+func testTagLock(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := open(t, h)
+	release, err := s.LockTag(ctx, "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LockTag(ctx, "busy"); err == nil || !strings.Contains(err.Error(), "busy") {
+		t.Fatalf("second LockTag of a held tag: %v, want an error naming the tag", err)
+	}
+	other, err := s.LockTag(ctx, "free")
+	if err != nil {
+		t.Fatalf("LockTag of another tag while one is held: %v", err)
+	}
+	other()
+	release()
+	release() // idempotent
+	again, err := s.LockTag(ctx, "busy")
+	if err != nil {
+		t.Fatalf("LockTag after release: %v", err)
+	}
+	again()
 }
 
 func testConcurrentSaves(t *testing.T, h Harness) {
@@ -274,8 +352,11 @@ func testConcurrentSaves(t *testing.T, h Harness) {
 			for i := 0; i < each; i++ {
 				tag := fmt.Sprintf("w%d", w%2)
 				errs <- s.SaveEpisode(ctx, Episode(fmt.Sprintf("01JC%02d%02d", w, i), tag, "E", "T", sotopia.StatusDone))
-				// Everyone also re-saves one shared pk under their own tag.
-				errs <- s.SaveEpisode(ctx, Episode("01JSHARED", fmt.Sprintf("shared%d", w), "E", "T", sotopia.StatusDone))
+				// Everyone also saves one shared pk under their own tag: the first wins, the
+				// others are refused.
+				if err := s.SaveEpisode(ctx, Episode("01JSHARED", fmt.Sprintf("shared%d", w), "E", "T", sotopia.StatusDone)); !errors.Is(err, store.ErrConflict) {
+					errs <- err
+				}
 				if _, err := s.Episodes(ctx, store.Query{Tag: tag}); err != nil {
 					errs <- err
 				}

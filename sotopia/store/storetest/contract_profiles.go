@@ -44,13 +44,23 @@ func testProfiles(t *testing.T, h Harness) {
 	l, err := s.EnvironmentList(ctx, list.PK)
 	check("EnvironmentList", l, err, list)
 
+	// Profiles are never replaced either: the same profile again is a no-op, another is refused.
+	same := *agent
+	if err := s.SaveAgent(ctx, &same); err != nil {
+		t.Fatalf("saving the stored agent again: %v", err)
+	}
 	agent2 := *agent
 	agent2.Age = 31
-	if err := s.SaveAgent(ctx, &agent2); err != nil {
-		t.Fatal(err)
+	if err := s.SaveAgent(ctx, &agent2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("SaveAgent of another profile under a stored pk: %v, want ErrConflict", err)
+	}
+	list2 := *list
+	list2.Name = "renamed"
+	if err := s.SaveEnvironmentList(ctx, &list2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("SaveEnvironmentList of another list under a stored pk: %v, want ErrConflict", err)
 	}
 	as, err := s.Agents(ctx)
-	check("Agents after replace", as, err, []*sotopia.AgentProfile{&agent2})
+	check("Agents after a refused replace", as, err, []*sotopia.AgentProfile{agent})
 
 	if _, err := s.Agent(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing agent: %v", err)

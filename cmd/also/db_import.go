@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/also-project/also/sotopia"
+	"github.com/also-project/also/sotopia/store"
+)
+
+func newDBImportCmd(sf *storeFlags) *cobra.Command {
+	var tag string
+	cmd := &cobra.Command{
+		Use:   "import FILE [--tag T]",
+		Short: "Read Sotopia episode JSONL (e.g. published Sotopia episodes) into the store; FILE - is stdin",
+		Long: `Read Sotopia's episode JSONL into the store as done episodes, keeping each line's
+experiment_tag and episode_id. With --tag T the episodes are imported as copies under T with ids
+of their own (derived from T and the episode_id), so the episodes they came from, and their tags,
+are untouched. Nothing stored is replaced: episodes already stored with the same content are
+skipped, and an id stored with other content refuses the whole import before anything is written.
+Tags bound to a run's configuration do not take imports.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("tag") && tag == "" {
+				return errors.New("--tag is empty: omit it to keep each episode's experiment_tag")
+			}
+			ctx := cmd.Context()
+			ds, err := sotopia.Embedded()
+			if err != nil {
+				return err
+			}
+			var r io.Reader = cmd.InOrStdin()
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			eps, err := store.ImportJSONL(r, ds)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if len(eps) == 0 {
+				return fmt.Errorf("%s holds no episodes", args[0])
+			}
+			if tag != "" {
+				for _, ep := range eps {
+					ep.PK, ep.Tag = store.ImportedPK(tag, ep.PK), tag
+				}
+			}
+			st, where, err := sf.openWriter(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			perTag := map[string]int{}
+			for _, ep := range eps {
+				perTag[ep.Tag]++
+			}
+			tags := tagsOf(perTag)
+			for _, t := range tags {
+				release, err := st.LockTag(ctx, t)
+				if err != nil {
+					return fmt.Errorf("import %s: %w", args[0], err)
+				}
+				defer release()
+				if rc, err := st.TagConfig(ctx, t); err == nil {
+					return fmt.Errorf("import %s: tag %s holds the episodes of a run (configuration %s); import under another --tag",
+						args[0], displayTag(t), shortFP(rc.Fingerprint))
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+			fresh, err := newEpisodes(ctx, st, eps)
+			if err != nil {
+				return fmt.Errorf("import %s: %w; nothing was imported", args[0], err)
+			}
+			for _, ep := range fresh {
+				if err := st.SaveEpisode(ctx, ep); err != nil {
+					return fmt.Errorf("import %s: %w", args[0], err)
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d episodes into %s", len(fresh), where)
+			if n := len(eps) - len(fresh); n > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), " (%d already stored, unchanged)", n)
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "tag\tepisodes")
+			for _, t := range tags {
+				fmt.Fprintf(w, "%s\t%d\n", displayTag(t), perTag[t])
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&tag, "tag", "", "import copies under this tag, with ids of their own (the originals stay as they are)")
+	return cmd
+}
+
+// newEpisodes returns the episodes the store lacks. An id stored (or repeated in eps) with other
+// content is an error naming it: an import never replaces anything, nor writes half of itself.
+func newEpisodes(ctx context.Context, st store.Store, eps []*sotopia.EpisodeLog) ([]*sotopia.EpisodeLog, error) {
+	seen := map[string]*sotopia.EpisodeLog{}
+	var fresh []*sotopia.EpisodeLog
+	for _, ep := range eps {
+		if prev, ok := seen[ep.PK]; ok {
+			if !store.SameEpisode(prev, ep) {
+				return nil, fmt.Errorf("episode %s appears twice with different content: %w", ep.PK, store.ErrConflict)
+			}
+			continue
+		}
+		seen[ep.PK] = ep
+		old, err := st.Episode(ctx, ep.PK)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			fresh = append(fresh, ep)
+		case err != nil:
+			return nil, err
+		case !store.SameEpisode(old, ep):
+			return nil, fmt.Errorf("episode %s is stored (tag %s) with other content: %w; import under a new --tag to keep both",
+				ep.PK, displayTag(old.Tag), store.ErrConflict)
+		}
+	}
+	return fresh, nil
+}
