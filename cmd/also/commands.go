@@ -16,5 +16,6 @@ func extraCommands() []*cobra.Command {
 	return []*cobra.Command{
 		newDBCmd(),
 		newEvalCmd(),
+		newCompareCmd(),
 	}
 }

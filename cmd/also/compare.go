@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/also-project/also/report"
+	"github.com/also-project/also/sotopia"
+	"github.com/also-project/also/sotopia/store"
+)
+
+// loadedTag is one tag's episodes and the configuration it is bound to (nil when not recorded).
+type loadedTag struct {
+	report.TagEpisodes
+	Config *store.RunConfig
+}
+
+// tagsFlag is --tags A,B,...: the tags compare, plot and report read.
+type tagsFlag struct{ raw string }
+
+func (f *tagsFlag) define(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.raw, "tags", "", "comma-separated tags to read (required)")
+}
+
+// list parses --tags: non-empty, no blanks, no repeats.
+func (f *tagsFlag) list() ([]string, error) {
+	if strings.TrimSpace(f.raw) == "" {
+		return nil, usage(fmt.Errorf("--tags is required (e.g. --tags also_run,random_run)"))
+	}
+	var out []string
+	for _, t := range strings.Split(f.raw, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			return nil, usage(fmt.Errorf("--tags %q: empty tag in the list", f.raw))
+		}
+		if slices.Contains(out, t) {
+			return nil, usage(fmt.Errorf("--tags %q: tag %s given twice", f.raw, t))
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// loadTags opens the store read-only once and reads every tag's episodes and configuration.
+func (sf *storeFlags) loadTags(ctx context.Context, tags []string) (*sotopia.Dataset, []loadedTag, error) {
+	ds, err := sotopia.Embedded()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, _, err := sf.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	var out []loadedTag
+	for _, tag := range tags {
+		eps, err := episodesUnderTag(ctx, st, tag)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--tags: %w", err)
+		}
+		rc, err := tagConfig(ctx, st, tag)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, loadedTag{TagEpisodes: report.TagEpisodes{Tag: tag, Episodes: eps}, Config: rc})
+	}
+	return ds, out, nil
+}
+
+func episodesOf(tags []loadedTag) []report.TagEpisodes {
+	out := make([]report.TagEpisodes, len(tags))
+	for i, t := range tags {
+		out[i] = t.TagEpisodes
+	}
+	return out
+}
+
+func newCompareCmd() *cobra.Command {
+	var sf storeFlags
+	var tf tagsFlag
+	var format, evalSet, baseline string
+	var paperTable bool
+	cmd := &cobra.Command{
+		Use:   "compare --tags A,B,...",
+		Short: "Compare tags: per seat, every Sotopia dimension and Overall with 95% CIs; paired differences against a baseline",
+		Long: `Read the tags' episodes from the store (read-only). Each task counts once, by its last attempt;
+failed and interrupted tasks are counted, not averaged. Per tag and seat (p1, p2, and avg = the
+per-episode mean of both seats, as the paper aggregates) every Sotopia dimension, Overall, the mean
+per-turn reward and, in the sim world, the cumulative regret: mean, Student-t 95% CI and n.
+
+With two tags or more, every tag is compared with --baseline (default: the first tag) over the tasks
+both scored: the mean paired difference, a percentile bootstrap 95% CI (10000 resamples, fixed
+seed, so the same data always gives the same numbers) and a two-sided bootstrap p-value, Holm-
+corrected across all the differences printed.
+
+--paper-table prints the paper's layout instead (Goal, Rel, Know, Overall on All and Hard, the
+mean of both seats per episode, also-method.md 3.4 and 10.1).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !slices.Contains(report.CompareFormats, format) {
+				return usage(fmt.Errorf("--format %q: want one of %s", format, strings.Join(report.CompareFormats, ", ")))
+			}
+			if evalSet != "all" && evalSet != "hard" {
+				return usage(fmt.Errorf("--eval-set %q: want all or hard", evalSet))
+			}
+			tags, err := tf.list()
+			if err != nil {
+				return err
+			}
+			if baseline != "" && !slices.Contains(tags, baseline) {
+				return usage(fmt.Errorf("--baseline %q is not one of --tags (%s)", baseline, strings.Join(tags, ", ")))
+			}
+			if paperTable && cmd.Flags().Changed("eval-set") {
+				return usage(fmt.Errorf("--paper-table shows both All and Hard: drop --eval-set"))
+			}
+			ds, loaded, err := sf.loadTags(cmd.Context(), tags)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if paperTable {
+				all, err := report.Compare(episodesOf(loaded), "all", baseline, ds)
+				if err != nil {
+					return err
+				}
+				hard, err := report.Compare(episodesOf(loaded), "hard", baseline, ds)
+				if err != nil {
+					return err
+				}
+				return report.WritePaperTable(out, report.PaperTable(all, hard), format)
+			}
+			c, err := report.Compare(episodesOf(loaded), evalSet, baseline, ds)
+			if err != nil {
+				return err
+			}
+			return report.WriteComparison(out, c, format)
+		},
+	}
+	sf.define(cmd, false)
+	tf.define(cmd)
+	cmd.Flags().StringVar(&format, "format", "table", "table, csv, md or json")
+	cmd.Flags().StringVar(&evalSet, "eval-set", "all", "all, or hard (Sotopia-hard scenarios only)")
+	cmd.Flags().StringVar(&baseline, "baseline", "", "tag the others are compared with (default: the first of --tags)")
+	cmd.Flags().BoolVar(&paperTable, "paper-table", false, "print the paper's table: Goal, Rel, Know, Overall on All and Hard")
+	return cmd
+}
