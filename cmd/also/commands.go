@@ -17,5 +17,6 @@ func extraCommands() []*cobra.Command {
 		newDBCmd(),
 		newEvalCmd(),
 		newCompareCmd(),
+		newPlotCmd(),
 	}
 }

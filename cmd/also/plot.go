@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/also-project/also/report"
+	"github.com/also-project/also/report/plots"
+	"github.com/also-project/also/sotopia"
+	"github.com/also-project/also/sotopia/store"
+)
+
+func plotTags(loaded []loadedTag) []plots.Tag {
+	out := make([]plots.Tag, len(loaded))
+	for i, t := range loaded {
+		out[i] = plots.Tag{Name: t.Tag, Episodes: t.Episodes}
+		for _, s := range armPool(t.Config) {
+			out[i].ArmNames = append(out[i].ArmNames, s.ID)
+		}
+	}
+	return out
+}
+
+// plotsInEvalSet keeps the episodes of the evaluation set, so the figures match the tables.
+func plotsInEvalSet(tags []plots.Tag, evalSet string, ds *sotopia.Dataset) []plots.Tag {
+	out := make([]plots.Tag, len(tags))
+	for i, t := range tags {
+		out[i].Name, out[i].ArmNames = t.Name, t.ArmNames
+		for _, ep := range t.Episodes {
+			if report.InEvalSet(ep, evalSet, ds) {
+				out[i].Episodes = append(out[i].Episodes, ep)
+			}
+		}
+	}
+	return out
+}
+
+func newPlotCmd() *cobra.Command {
+	var sf storeFlags
+	var tf tagsFlag
+	var outDir, evalSet string
+	cmd := &cobra.Command{
+		Use:   "plot --tags A,B,... --out DIR",
+		Short: "Plot tags (PNG and SVG): arms per turn, per-turn reward, cumulative regret, dimension bars",
+		Long: `Read the tags' episodes (each task's last attempt) and write, as PNG and SVG, into --out:
+  arms_<tag>_p1|p2   per turn, the share of episodes in which each arm was active (heat map)
+  reward_p1|p2       mean per-turn reward by turn, one line per tag, 95% t band
+  regret_p1|p2       cumulative regret by turn (sim world only), 95% t band
+  dimensions_p1|p2|avg  every Sotopia dimension and Overall per tag, 95% t whiskers
+--out is created if missing; an existing figure is never replaced (the command fails naming it).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if outDir == "" {
+				return usage(fmt.Errorf("--out is required: the directory the figures go to"))
+			}
+			if evalSet != "all" && evalSet != "hard" {
+				return usage(fmt.Errorf("--eval-set %q: want all or hard", evalSet))
+			}
+			tags, err := tf.list()
+			if err != nil {
+				return err
+			}
+			ds, loaded, err := sf.loadTags(cmd.Context(), tags)
+			if err != nil {
+				return err
+			}
+			c, err := report.Compare(episodesOf(loaded), evalSet, "", ds)
+			if err != nil {
+				return err
+			}
+			figs, err := plots.All(plotsInEvalSet(plotTags(loaded), evalSet, ds), c)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(outDir, 0o755); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
+			for _, f := range figs {
+				paths, err := f.Save(outDir)
+				for _, p := range paths {
+					fmt.Fprintln(cmd.OutOrStdout(), p)
+				}
+				if err != nil {
+					return fmt.Errorf("--out %s: %w", outDir, err)
+				}
+			}
+			return nil
+		},
+	}
+	sf.define(cmd, false)
+	tf.define(cmd)
+	cmd.Flags().StringVar(&outDir, "out", "", "directory for the figures (required)")
+	cmd.Flags().StringVar(&evalSet, "eval-set", "all", "all, or hard (Sotopia-hard scenarios only)")
+	return cmd
+}
+
+// armPool is the strategy pool a tag's arms index: its bound strategy_version, else the default
+// pool (imported episodes carry no configuration). nil if the version is unknown here.
+func armPool(rc *store.RunConfig) []sotopia.Strategy {
+	version := sotopia.DefaultStrategyVersion
+	if rc != nil {
+		var doc struct {
+			StrategyVersion string `json:"strategy_version"`
+		}
+		if json.Unmarshal(rc.Config, &doc) == nil && doc.StrategyVersion != "" {
+			version = doc.StrategyVersion
+		}
+	}
+	pool, err := sotopia.Strategies(version)
+	if err != nil {
+		return nil
+	}
+	return pool
+}
