@@ -18,5 +18,6 @@ func extraCommands() []*cobra.Command {
 		newEvalCmd(),
 		newCompareCmd(),
 		newPlotCmd(),
+		newReportCmd(),
 	}
 }

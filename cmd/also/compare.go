@@ -46,29 +46,29 @@ func (f *tagsFlag) list() ([]string, error) {
 }
 
 // loadTags opens the store read-only once and reads every tag's episodes and configuration.
-func (sf *storeFlags) loadTags(ctx context.Context, tags []string) (*sotopia.Dataset, []loadedTag, error) {
+func (sf *storeFlags) loadTags(ctx context.Context, tags []string) (*sotopia.Dataset, []loadedTag, string, error) {
 	ds, err := sotopia.Embedded()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	st, _, err := sf.open(ctx)
+	st, source, err := sf.open(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	defer st.Close()
 	var out []loadedTag
 	for _, tag := range tags {
 		eps, err := episodesUnderTag(ctx, st, tag)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--tags: %w", err)
+			return nil, nil, "", fmt.Errorf("--tags: %w", err)
 		}
 		rc, err := tagConfig(ctx, st, tag)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		out = append(out, loadedTag{TagEpisodes: report.TagEpisodes{Tag: tag, Episodes: eps}, Config: rc})
 	}
-	return ds, out, nil
+	return ds, out, source, nil
 }
 
 func episodesOf(tags []loadedTag) []report.TagEpisodes {
@@ -117,7 +117,7 @@ mean of both seats per episode, also-method.md 3.4 and 10.1).`,
 			if paperTable && cmd.Flags().Changed("eval-set") {
 				return usage(fmt.Errorf("--paper-table shows both All and Hard: drop --eval-set"))
 			}
-			ds, loaded, err := sf.loadTags(cmd.Context(), tags)
+			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/also-project/also/report"
+	"github.com/also-project/also/report/page"
+	"github.com/also-project/also/report/plots"
+)
+
+func newReportCmd() *cobra.Command {
+	var sf storeFlags
+	var tf tagsFlag
+	var out, title string
+	cmd := &cobra.Command{
+		Use:   "report --tags A,B,... --out report.html",
+		Short: "Write one self-contained HTML report: configurations, comparison tables, figures, every transcript",
+		Long: `Read the tags' episodes (read-only) and write one HTML file with inline CSS and SVG (it makes
+no request when opened): the configuration each tag is bound to, the comparison tables of
+also compare (all episodes, paired differences against the first tag, the paper's table on all
+and hard), the figures of also plot, and an episode browser with every transcript showing, per
+turn, the action, and for each seat the active arm's text, its probability and the reward.
+An existing --out is never replaced.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usage(fmt.Errorf("--out is required (e.g. --out report.html)"))
+			}
+			tags, err := tf.list()
+			if err != nil {
+				return err
+			}
+			ds, loaded, source, err := sf.loadTags(cmd.Context(), tags)
+			if err != nil {
+				return err
+			}
+			all, err := report.Compare(episodesOf(loaded), "all", "", ds)
+			if err != nil {
+				return err
+			}
+			hard, err := report.Compare(episodesOf(loaded), "hard", "", ds)
+			if err != nil {
+				return err
+			}
+			figs, err := plots.All(plotTags(loaded), all)
+			if err != nil {
+				return err
+			}
+			if title == "" {
+				title = "also report: " + strings.Join(tags, ", ")
+			}
+			doc := page.Doc{Title: title, Generated: time.Now().UTC().Format(time.RFC3339), Source: source, All: all, Hard: hard, Figures: figs}
+			for _, t := range loaded {
+				info := page.TagInfo{Name: t.Tag, Episodes: t.Episodes, Pool: armPool(t.Config)}
+				if rc := t.Config; rc != nil {
+					info.Bound, info.Fingerprint, info.Created, info.Config = true, rc.Fingerprint, rc.Created.Format(time.RFC3339), rc.Config
+					diffs, err := fromDefaults(rc.Config)
+					if err != nil {
+						diffs = []string{fmt.Sprintf("(configuration unreadable: %v)", err)}
+					}
+					info.Diffs = diffs
+				}
+				doc.Tags = append(doc.Tags, info)
+			}
+			var buf bytes.Buffer
+			if err := page.Write(&buf, doc); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return fmt.Errorf("--out: %w (an existing report is never replaced)", err)
+			}
+			if _, err := f.Write(buf.Bytes()); err != nil {
+				f.Close()
+				return fmt.Errorf("--out %s: %w", out, err)
+			}
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("--out %s: %w", out, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s (%d KiB, %d figures)\n", out, buf.Len()/1024, len(figs))
+			return nil
+		},
+	}
+	sf.define(cmd, false)
+	tf.define(cmd)
+	cmd.Flags().StringVar(&out, "out", "", "HTML file to write (required; never replaced)")
+	cmd.Flags().StringVar(&title, "title", "", "the report's title (default: the tags)")
+	return cmd
+}
