@@ -34,7 +34,7 @@ figcaption { font-size:.85em; color:var(--muted); margin-top:4px; }
 .episode { border:1px solid var(--line); border-radius:4px; padding:4px 10px; margin:6px 0; }
 .episode > summary { font-weight:600; }
 .status-failed, .status-interrupted { color:#a4262c; }
-table.turns td.turn { width:2.5em; }
+table.turns td.turn, table.turns th:first-child { width:3.2em; white-space:nowrap; overflow-wrap:normal; }
 table.turns td.arm { width:30%; font-size:.92em; }
 .armid { font-weight:600; }
 .armtext { color:var(--muted); font-size:.88em; margin-top:2px; }
