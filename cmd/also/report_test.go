@@ -27,8 +27,16 @@ func simTags(t *testing.T) string {
 	return st
 }
 
-func TestCompareOnSimRuns(t *testing.T) {
+// TestComparePlotReportOnSimRuns shares one store between the three commands: the runs are the
+// slow part.
+func TestComparePlotReportOnSimRuns(t *testing.T) {
 	st := simTags(t)
+	t.Run("compare", func(t *testing.T) { checkCompare(t, st) })
+	t.Run("plot", func(t *testing.T) { checkPlot(t, st) })
+	t.Run("report", func(t *testing.T) { checkReport(t, st) })
+}
+
+func checkCompare(t *testing.T, st string) {
 	out := mustCLI(t, "compare", "--store", st, "--tags", "sim_also,sim_random")
 	for _, want := range []string{"sim_also (all): 3 tasks: 3 scored, 0 failed, 0 interrupted", "sim_random (all)",
 		"cum. regret", "paired differences (tag - sim_also)", "10000 resamples", "Holm-corrected across all 30 rows"} {
@@ -79,8 +87,8 @@ func TestCompareOnSimRuns(t *testing.T) {
 	}
 }
 
-func TestPlotWritesEveryFigureOnce(t *testing.T) {
-	st := simTags(t)
+// checkPlot: every figure, as PNG and SVG, and none replaced.
+func checkPlot(t *testing.T, st string) {
 	dir := filepath.Join(t.TempDir(), "figs")
 	out := mustCLI(t, "plot", "--store", st, "--tags", "sim_also,sim_random", "--out", dir)
 	want := []string{"arms_sim_also_p1", "arms_sim_also_p2", "arms_sim_random_p1", "arms_sim_random_p2",
@@ -127,8 +135,8 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-func TestReportOpensInHeadlessChromium(t *testing.T) {
-	st := simTags(t)
+// checkReport opens the report in headless chromium and checks the DOM.
+func checkReport(t *testing.T, st string) {
 	report := filepath.Join(t.TempDir(), "report.html")
 	mustCLI(t, "report", "--store", st, "--tags", "sim_also,sim_random", "--out", report)
 	if _, _, err := runCLI(t, "report", "--store", st, "--tags", "sim_also", "--out", report); err == nil || !strings.Contains(err.Error(), "never replaced") {
