@@ -117,33 +117,9 @@ func translucent(c color.Color, alpha uint8) color.Color {
 // ArmHeatmap shows, per turn, the share of the tag's scored-or-not episodes in which the seat
 // played each arm. false when no turn records an arm for the seat.
 func ArmHeatmap(t Tag, seat int) (Figure, bool, error) {
-	counts := map[[2]int]int{} // (turn, arm) -> episodes
-	perTurn := map[int]int{}
-	armIDs := map[int]string{}
-	maxTurn, maxArm := 0, -1
-	for _, ep := range report.LastAttempts(t.Episodes) {
-		for _, tr := range ep.Turns {
-			if seat >= len(tr.Seats) {
-				continue
-			}
-			st := tr.Seats[seat]
-			counts[[2]int{tr.Turn, st.Arm}]++
-			perTurn[tr.Turn]++
-			if st.ArmID != "" {
-				armIDs[st.Arm] = st.ArmID
-			}
-			maxTurn = max(maxTurn, tr.Turn)
-			maxArm = max(maxArm, st.Arm)
-		}
-	}
-	if maxArm < 0 {
+	g, armIDs := armShares(report.LastAttempts(t.Episodes), seat)
+	if g == nil {
 		return Figure{}, false, nil
-	}
-	g := &shareGrid{turns: maxTurn, arms: maxArm + 1, z: make([]float64, maxTurn*(maxArm+1))}
-	for k, n := range counts {
-		if k[0] >= 1 {
-			g.z[(k[0]-1)*g.arms+k[1]] = float64(n) / float64(perTurn[k[0]])
-		}
 	}
 	p := newPlot(fmt.Sprintf("%s, p%d: arm played per turn (share of %d episodes)", t.Name, seat+1, len(report.LastAttempts(t.Episodes))), "turn", "")
 	p.Add(&whiteToBlueHeat{g: g})
@@ -199,6 +175,38 @@ func ArmHeatmap(t Tag, seat int) (Figure, bool, error) {
 	w := vg.Points(math.Max(520, 240+34*float64(g.turns)))
 	return Figure{Caption: fmt.Sprintf("Tag %s, seat p%d: for each turn, the share of episodes in which each arm was active.", t.Name, seat+1),
 		Plot: p, Width: w, Height: h}, true, nil
+}
+
+// armShares counts, per turn, the share of the episodes (with that turn) in which the seat's
+// active arm was each arm; nil when no turn records an arm for the seat.
+func armShares(eps []*sotopia.EpisodeLog, seat int) (*shareGrid, map[int]string) {
+	counts := map[[2]int]int{} // (turn, arm) -> episodes
+	perTurn := map[int]int{}
+	armIDs := map[int]string{}
+	maxTurn, maxArm := 0, -1
+	for _, ep := range eps {
+		for _, tr := range ep.Turns {
+			if seat >= len(tr.Seats) || tr.Turn < 1 {
+				continue
+			}
+			st := tr.Seats[seat]
+			counts[[2]int{tr.Turn, st.Arm}]++
+			perTurn[tr.Turn]++
+			if st.ArmID != "" {
+				armIDs[st.Arm] = st.ArmID
+			}
+			maxTurn = max(maxTurn, tr.Turn)
+			maxArm = max(maxArm, st.Arm)
+		}
+	}
+	if maxArm < 0 {
+		return nil, nil
+	}
+	g := &shareGrid{turns: maxTurn, arms: maxArm + 1, z: make([]float64, maxTurn*(maxArm+1))}
+	for k, n := range counts {
+		g.z[(k[0]-1)*g.arms+k[1]] = float64(n) / float64(perTurn[k[0]])
+	}
+	return g, armIDs
 }
 
 // shareGrid is a turns x arms grid of shares; column c is turn c+1, row r is arm r.
@@ -301,6 +309,7 @@ func bandPlot(tags []Tag, title, ylabel string, sample func(ep *sotopia.EpisodeL
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(xt)
 	p.X.Min, p.X.Max = 0.7, float64(maxTurn)+0.3
+	p.Y.Tick.Marker = roundTicks{}
 	headroom(p)
 	return p, any, nil
 }
@@ -401,8 +410,37 @@ func DimensionBars(c report.Comparison, seat string) (Figure, bool, error) {
 		names = append(names, report.MetricLabel(m))
 	}
 	p.NominalX(names...)
+	p.Y.Tick.Marker = roundTicks{}
 	headroom(p)
 	p.Add(plotter.NewFunction(func(float64) float64 { return 0 }))
 	return Figure{Name: "dimensions_" + seat, Caption: fmt.Sprintf("Seat %s: every Sotopia dimension and Overall per tag; whiskers are 95%% t intervals (none when n < 2).", seat),
 		Plot: p, Width: 18 * vg.Centimeter, Height: 9 * vg.Centimeter}, true, nil
+}
+
+// roundTicks marks the axis at multiples of 1, 2 or 5 times a power of ten, about six of them,
+// so a reader gets whole-number scores rather than 12.5 / 2.5 / -7.5.
+type roundTicks struct{}
+
+func (roundTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := hi - lo
+	if span <= 0 || math.IsInf(span, 0) || math.IsNaN(span) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	raw := span / 6
+	pow := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := pow
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*pow >= raw {
+			step = m * pow
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		if math.Abs(v) < step*1e-9 {
+			v = 0
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: fmt.Sprintf("%.4g", v)})
+	}
+	return ticks
 }
