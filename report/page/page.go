@@ -62,6 +62,13 @@ type view struct {
 	FigureSVGs []figureView
 	Browsers   []tagEpisodes
 	Resamples  int
+	DiffRows   []diffRow
+}
+
+// diffRow (rows in the order of Compare: tag, then metric) is one tag and metric of the paired differences, with a cell per seat (nil: none).
+type diffRow struct {
+	Tag, Metric string
+	Seats       []*report.Difference
 }
 
 type figureView struct {
@@ -101,6 +108,22 @@ func build(doc Doc) (view, error) {
 	v := view{Doc: doc, Metrics: doc.All.PresentMetrics(), Resamples: stats.Resamples}
 	if len(doc.Hard.Tags) == len(doc.All.Tags) {
 		v.PaperRows = report.PaperTable(doc.All, doc.Hard)
+	}
+	rowOf := map[[2]string]int{}
+	for i := range doc.All.Differences {
+		d := &doc.All.Differences[i]
+		k := [2]string{d.Tag, d.Metric}
+		r, ok := rowOf[k]
+		if !ok {
+			r = len(v.DiffRows)
+			rowOf[k] = r
+			v.DiffRows = append(v.DiffRows, diffRow{Tag: d.Tag, Metric: d.Metric, Seats: make([]*report.Difference, len(report.SeatNames))})
+		}
+		for si, name := range report.SeatNames {
+			if name == d.Seat {
+				v.DiffRows[r].Seats[si] = d
+			}
+		}
 	}
 	for _, f := range doc.Figures {
 		b, err := f.SVG()

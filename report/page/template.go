@@ -23,7 +23,7 @@ table { border-collapse:collapse; width:100%; margin:.4em 0 1em; font-size:.9em;
 th, td { border-bottom:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; overflow-wrap:anywhere; }
 th { background:var(--band); font-weight:600; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
-tr.sig td { background:#fff6d8; }
+td.sig { background:#fff3c4; font-weight:600; }
 pre { white-space:pre-wrap; overflow-wrap:anywhere; background:var(--band); padding:8px; font-size:.82em; max-height:28em; overflow-y:auto; }
 details { margin:.3em 0; }
 summary { cursor:pointer; }
@@ -74,11 +74,11 @@ Cells: mean [95% Student-t interval]; avg is the mean of both seats per episode.
 {{if .All.Differences}}
 <h3>Paired differences against {{.All.Baseline}}</h3>
 <p class="muted">Over the tasks both tags scored: mean difference (tag − {{.All.Baseline}}), percentile bootstrap 95% CI
-({{.All.Resamples}} resamples, seed {{.All.Seed}}), two-sided bootstrap p, and p after Holm's correction across all {{len .All.Differences}} rows.
-Highlighted: Holm p &lt; 0.05.</p>
+({{.All.Resamples}} resamples, seed {{.All.Seed}}), two-sided bootstrap p, and p after Holm's correction across all {{len .All.Differences}} differences.
+Highlighted: Holm p &lt; 0.05. n and the unadjusted p show on hover; <code>also compare</code> prints them all.</p>
 <table class="differences">
-<thead><tr><th>tag</th><th>seat</th><th>metric</th><th class="num">n</th><th class="num">diff</th><th class="num">95% CI</th><th class="num">p</th><th class="num">p (Holm)</th></tr></thead>
-<tbody>{{range .All.Differences}}<tr{{if lt .PHolm 0.05}} class="sig"{{end}}><td>{{.Tag}}</td><td>{{.Seat}}</td><td>{{label .Metric}}</td><td class="num">{{.N}}</td><td class="num">{{diff .MeanDiff}}</td><td class="num">[{{diff .Lo}}, {{diff .Hi}}]</td><td class="num">{{pvalue .P}}</td><td class="num">{{pvalue .PHolm}}</td></tr>{{end}}</tbody>
+<thead><tr><th>tag</th><th>metric</th>{{range seats}}<th class="num">{{.}}: diff [95% CI] · p (Holm)</th>{{end}}</tr></thead>
+<tbody>{{range .DiffRows}}<tr><td>{{.Tag}}</td><td>{{label .Metric}}</td>{{range .Seats}}{{if .}}<td class="num{{if lt .PHolm 0.05}} sig{{end}}" title="n = {{.N}}, unadjusted p = {{pvalue .P}}">{{diff .MeanDiff}} [{{diff .Lo}}, {{diff .Hi}}] · {{pvalue .PHolm}}</td>{{else}}<td class="num">-</td>{{end}}{{end}}</tr>{{end}}</tbody>
 </table>
 {{end}}
 

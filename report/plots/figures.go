@@ -316,7 +316,7 @@ func bandPlot(tags []Tag, title, ylabel string, sample func(ep *sotopia.EpisodeL
 
 // TurnReward is the mean per-turn reward of a seat by turn, per tag, with a 95% band.
 func TurnReward(tags []Tag, seat int) (Figure, bool, error) {
-	p, ok, err := bandPlot(tags, fmt.Sprintf("p%d: mean per-turn reward (95%% CI band)", seat+1), "reward",
+	p, ok, err := bandPlot(tags, fmt.Sprintf("seat p%d: mean per-turn reward (95%% CI band)", seat+1), "reward",
 		func(ep *sotopia.EpisodeLog, i int) (float64, bool) {
 			tr := ep.Turns[i]
 			if seat < len(tr.Seats) && tr.Seats[seat].Reward != nil {
@@ -334,7 +334,7 @@ func TurnReward(tags []Tag, seat int) (Figure, bool, error) {
 // CumulativeRegret is the mean of each episode's regret summed up to each turn (sim world); an
 // episode that ended earlier no longer counts at later turns.
 func CumulativeRegret(tags []Tag, seat int) (Figure, bool, error) {
-	p, ok, err := bandPlot(tags, fmt.Sprintf("p%d: cumulative regret (95%% CI band)", seat+1), "regret summed to this turn",
+	p, ok, err := bandPlot(tags, fmt.Sprintf("seat p%d: cumulative regret (95%% CI band)", seat+1), "regret summed to this turn",
 		func(ep *sotopia.EpisodeLog, i int) (float64, bool) {
 			var sum float64
 			seen := false
@@ -348,6 +348,10 @@ func CumulativeRegret(tags []Tag, seat int) (Figure, bool, error) {
 		})
 	if err != nil || !ok {
 		return Figure{}, ok, err
+	}
+	// Regret is never negative: start the axis at 0 so curves compare by height.
+	if p.Y.Min > 0 {
+		p.Y.Min = 0
 	}
 	return Figure{Name: fmt.Sprintf("regret_p%d", seat+1), Caption: fmt.Sprintf("Seat p%d: regret of the arms played, summed up to each turn and averaged over episodes; band: 95%% t interval.", seat+1),
 		Plot: p, Width: 16 * vg.Centimeter, Height: 9 * vg.Centimeter}, true, nil
