@@ -84,7 +84,9 @@ type tagEpisodes struct {
 type episodeView struct {
 	ID, Title, Status, Error, Scores string
 	Open                             bool
-	Names                            [sotopia.Seats]string
+	// FromMessages: no turn records (imported episodes), the transcript is the message log.
+	FromMessages bool
+	Names        [sotopia.Seats]string
 	Turns                            []turnView
 }
 
@@ -166,6 +168,18 @@ func episode(ep *sotopia.EpisodeLog, pool []sotopia.Strategy) episodeView {
 	if report.Scored(ep) {
 		e.Scores = fmt.Sprintf("Overall %s %.2f, %s %.2f; goal %.0f / %.0f", e.Names[0], ep.Rewards[0].Scores.Overall(), e.Names[1], ep.Rewards[1].Scores.Overall(),
 			ep.Rewards[0].Scores[sotopia.Goal], ep.Rewards[1].Scores[sotopia.Goal])
+	}
+	if len(ep.Turns) == 0 {
+		e.FromMessages = true
+		for i, turn := range ep.Messages {
+			for _, m := range turn {
+				if m.Sender == "Environment" {
+					continue
+				}
+				e.Turns = append(e.Turns, turnView{Turn: i, Speaker: m.Sender, Text: m.Text})
+			}
+		}
+		return e
 	}
 	for _, tr := range ep.Turns {
 		tv := turnView{Turn: tr.Turn, Kind: string(tr.Action.ActionType), Text: tr.Action.Argument, Note: tr.ActionNote}

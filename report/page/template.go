@@ -108,8 +108,9 @@ Highlighted: Holm p &lt; 0.05. n and the unadjusted p show on hover; <code>also 
 <details class="episode" id="{{.ID}}"{{if .Open}} open{{end}}>
 <summary>{{.Title}} · <span class="status-{{.Status}}">{{.Status}}</span>{{if .Scores}} · {{.Scores}}{{end}}</summary>
 {{if .Error}}<p class="status-failed">{{.Error}}</p>{{end}}
+{{if .FromMessages}}<p class="muted">No turn records (imported episode): the message log, without arms or rewards.</p>{{end}}
 <table class="turns transcript">
-<thead><tr><th>turn</th><th>action</th>{{range .Names}}<th>{{.}}: arm · probability · reward</th>{{end}}</tr></thead>
+<thead><tr><th>turn</th><th>action</th>{{if not .FromMessages}}{{range .Names}}<th>{{.}}: arm · probability · reward</th>{{end}}{{end}}</tr></thead>
 <tbody>{{range .Turns}}<tr class="turn-row"><td class="turn num">{{.Turn}}</td>
 <td><b>{{.Speaker}}</b> <span class="kind">{{.Kind}}</span><br>{{.Text}}{{if .Note}}<br><span class="muted">{{.Note}}</span>{{end}}</td>
 {{range .Seats}}<td class="arm"><span class="armid">{{.ArmID}}</span>{{if not .Optimised}} <span class="muted">(not optimised)</span>{{end}}<br>
