@@ -87,7 +87,7 @@ type episodeView struct {
 	// FromMessages: no turn records (imported episodes), the transcript is the message log.
 	FromMessages bool
 	Names        [sotopia.Seats]string
-	Turns                            []turnView
+	Turns        []turnView
 }
 
 type turnView struct {
