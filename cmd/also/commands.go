@@ -16,5 +16,7 @@ func extraCommands() []*cobra.Command {
 	return []*cobra.Command{
 		newDBCmd(),
 		newEvalCmd(),
+		newExperimentCmd(),
+		newCostCmd(),
 	}
 }
