@@ -169,7 +169,7 @@ func (s Snapshot) Line() string {
 
 func (s Snapshot) etaText() string {
 	switch {
-	case s.Planned > 0 && s.Done+s.Failed >= s.Planned:
+	case s.Done+s.Failed >= s.Planned:
 		return "0s"
 	case s.ETA < 0:
 		return "?"

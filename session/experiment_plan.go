@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"text/tabwriter"
 
 	"github.com/also-project/also/config"
@@ -62,6 +63,7 @@ func PlanExperiment(ctx context.Context, name string, cells []config.Cell, a Pla
 		}
 	}
 	p.Rows = tally.rows
+	sort.SliceStable(p.Rows, func(i, j int) bool { return roleOrder[p.Rows[i].Role] < roleOrder[p.Rows[j].Role] })
 	p.Total = PlanRow{Role: "total", Priced: true}
 	for _, r := range p.Rows {
 		p.Total.Calls += r.Calls

@@ -194,7 +194,7 @@ func roleRank(role string) int {
 }
 
 func (rep CostReport) writeTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	header := "tag\trole\tmodel\tcalls\tretries\tprompt\tcached\tcompletion\tUSD\t"
 	line := func(r CostRow) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.4f\t\n", r.Tag, r.Role, r.Model, r.Calls, r.Retries,
@@ -219,7 +219,7 @@ func (rep CostReport) writeTable(w io.Writer) error {
 	}
 	if len(rep.Tags) > 1 {
 		fmt.Fprintln(w, "\nall tags, by role and model:")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, header)
 		for _, r := range append(append([]CostRow(nil), rep.ByModel...), rep.Total) {
 			r.Tag = "all"
