@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -59,6 +60,7 @@ func (e *Experiment) Cells() ([]Cell, error) {
 type axis struct {
 	name   string
 	line   int
+	bundle bool // values are tables of settings, not values of the setting name
 	values []axisValue
 }
 
@@ -139,8 +141,12 @@ func (p *expParser) parse(doc map[string]any) (*Experiment, error) {
 		return nil, err
 	}
 	for i, a := range axes {
+		where := []string{"grid", a.name}
+		if !a.bundle {
+			where = where[:1] // the settings' own keys spell the axis
+		}
 		for _, v := range a.values {
-			if err := p.checkSettings([]string{"grid", a.name}, v.settings); err != nil {
+			if err := p.checkSettings(where, v.settings); err != nil {
 				return nil, err
 			}
 		}
@@ -202,7 +208,7 @@ func (p *expParser) axes(raw any) ([]axis, error) {
 					return err
 				}
 			case []map[string]any:
-				a := axis{name: strings.Join(key, "."), line: keyLine(p.src, append([]string{"grid"}, key...))}
+				a := axis{name: strings.Join(key, "."), line: keyLine(p.src, append([]string{"grid"}, key...)), bundle: true}
 				for i, t := range v {
 					settings := map[string]any{}
 					label := fmt.Sprintf("%s#%d", a.name, i+1)
@@ -371,6 +377,8 @@ func (p *expParser) checkSettings(where []string, settings map[string]any) error
 	return nil
 }
 
+var lastKeyRE = regexp.MustCompile(`last key "([^"]+)"\): (.*)$`)
+
 type keyError struct {
 	key []string
 	msg string
@@ -390,6 +398,10 @@ func decodeSettings(settings map[string]any) (Run, error) {
 		var pe toml.ParseError
 		if errors.As(err, &pe) && pe.LastKey != "" {
 			return r, &keyError{key: strings.Split(pe.LastKey, "."), msg: pe.Message}
+		}
+		// Type mismatches come as text: `toml: line 1 (last key "a.b"): incompatible types: ...`.
+		if m := lastKeyRE.FindStringSubmatch(err.Error()); m != nil {
+			return r, &keyError{key: strings.Split(m[1], "."), msg: m[2]}
 		}
 		return r, err
 	}
