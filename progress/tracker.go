@@ -22,13 +22,13 @@ type Tracker struct {
 }
 
 type runState struct {
-	planned, batch      int
-	done, failedFinal   int
-	failedAttempts      int
-	turns               int
-	recorded            sotopia.Usage // the recorded attempts' usage
-	live                func() (sotopia.Usage, bool)
-	running, finished   bool
+	planned, batch    int
+	done, failedFinal int
+	failedAttempts    int
+	turns             int
+	recorded          sotopia.Usage // the recorded attempts' usage
+	live              func() (sotopia.Usage, bool)
+	running, finished bool
 }
 
 // NewTracker starts the clock.
