@@ -92,7 +92,13 @@ func showLines(w io.Writer, t *Tracker, every time.Duration) *Display {
 
 // showBar draws an mpb bar: episodes finished of planned, then the counts, tokens, dollars and ETA.
 func showBar(w io.Writer, t *Tracker) *Display {
-	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(200*time.Millisecond))
+	// Auto-refresh: mpb would not draw to what it does not detect as a terminal (a forced bar),
+	// and then needs a width (a terminal's own width is used otherwise).
+	opts := []mpb.ContainerOption{mpb.WithOutput(w), mpb.WithRefreshRate(200 * time.Millisecond), mpb.WithAutoRefresh()}
+	if !IsTerminal(w) {
+		opts = append(opts, mpb.WithWidth(160))
+	}
+	p := mpb.New(opts...)
 	snap := func() Snapshot { return t.Snapshot() }
 	bar := p.New(int64(max(1, snap().Planned)), mpb.BarStyle(),
 		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
