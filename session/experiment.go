@@ -14,6 +14,7 @@ import (
 	"github.com/also-project/also/config"
 	"github.com/also-project/also/llm"
 	prog "github.com/also-project/also/progress"
+	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
 )
 
@@ -33,6 +34,9 @@ type ExperimentOptions struct {
 	LLM LLMOptions
 	// Store replaces the store the cells name (they must all name the same one).
 	Store store.Store
+	// World, if set, builds each cell's world instead of the one its configuration names
+	// (tests count episodes in flight this way).
+	World func(config.Run) (sotopia.World, error)
 }
 
 // CellOutcome is how one cell ended: Skipped when its tag already held every task.
@@ -117,6 +121,11 @@ func RunExperiment(ctx context.Context, plan *ExperimentPlan, opt ExperimentOpti
 			defer wg.Done()
 			defer slots.release(cfg.BatchSize)
 			o := Options{Store: st, LLM: opt.LLM, Progress: opt.Progress}
+			if opt.World != nil {
+				if o.World, results[i].Err = opt.World(cfg); results[i].Err != nil {
+					return
+				}
+			}
 			if log != nil {
 				o.Log = &prefixWriter{prefix: "[" + cfg.Tag + "] ", w: log}
 			}
