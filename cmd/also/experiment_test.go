@@ -139,3 +139,26 @@ func TestCostSumsUsageByRoleAndNamesTheModels(t *testing.T) {
 		t.Fatalf("unknown tag: %v", err)
 	}
 }
+
+// The paper's grid plans offline, without keys, and writes nothing.
+func TestPaperTableDryRun(t *testing.T) {
+	if raceEnabled {
+		t.Skip("plans 5200 episodes: too slow under -race")
+	}
+	table, err := filepath.Abs("../../experiments/paper/table.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	out, _, err := runCLI(t, "experiment", table, "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "experiment paper: 20 cells (0 already done), 5200 episodes to run") ||
+		!strings.Contains(out, "ALSO Qwen2.5-72B subset=hard") || !strings.Contains(out, "terminal judge  openrouter/openai/gpt-4o") {
+		t.Fatalf("plan:\n%s", out)
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Fatalf("--dry-run wrote %d entries", len(entries))
+	}
+}
