@@ -139,10 +139,11 @@ func RunExperiment(ctx context.Context, plan *ExperimentPlan, opt ExperimentOpti
 // experimentError folds the cells' errors into how the experiment ended.
 func experimentError(ctx context.Context, plan *ExperimentPlan, results []CellOutcome) error {
 	var (
-		ce    *ConfigError
-		other error
-		inc   = &IncompleteError{Tag: "<cell tag>"}
-		short bool
+		ce     *ConfigError
+		other  error
+		advice = "finished episodes are stored: rerun the experiment to run what is missing"
+		inc    = &IncompleteError{Tag: "<cell tag>", Advice: advice}
+		short  bool
 	)
 	for _, r := range results {
 		var c *ConfigError
@@ -169,7 +170,7 @@ func experimentError(ctx context.Context, plan *ExperimentPlan, results []CellOu
 	}
 	switch {
 	case ctx.Err() != nil:
-		return &InterruptedError{Tag: "<cell tag>", Cause: context.Cause(ctx)}
+		return &InterruptedError{Cause: context.Cause(ctx), Advice: advice}
 	case ce != nil:
 		return ce
 	case other != nil:

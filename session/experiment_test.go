@@ -208,3 +208,29 @@ func TestExperimentBoundsEpisodesInFlightAcrossCells(t *testing.T) {
 	}
 	t.Logf("at most %d episodes in flight (bound 3)", c.max)
 }
+
+func TestExperimentErrorSumsIncompleteCells(t *testing.T) {
+	cell := func(tag string) config.Cell { return config.Cell{Tag: tag, Label: tag} }
+	plan := &ExperimentPlan{Cells: []CellPlan{
+		{Cell: cell("a"), Plan: &Plan{Tasks: []string{"t1", "t2"}, Skipped: 1}},
+		{Cell: cell("b"), Plan: &Plan{Tasks: []string{"t1", "t2", "t3"}}},
+		{Cell: cell("c"), Plan: &Plan{Skipped: 4}},
+	}}
+	results := []CellOutcome{
+		{Cell: cell("a"), Outcome: &Outcome{Skipped: 1}, Err: &IncompleteError{Tag: "a", Planned: 3, Done: 2, Failed: 1}},
+		{Cell: cell("b"), Outcome: &Outcome{}},
+		{Cell: cell("c"), Skipped: true},
+	}
+	results[0].Outcome.Summary.Done = 1
+	results[1].Outcome.Summary.Done = 3
+	err := experimentError(context.Background(), plan, results)
+	var inc *IncompleteError
+	if !errors.As(err, &inc) || inc.Planned != 10 || inc.Done != 9 || inc.Failed != 1 || !strings.Contains(err.Error(), "rerun the experiment") {
+		t.Fatalf("error %v (%+v)", err, inc)
+	}
+	results[1].Err = refuse(errors.New("bad"))
+	var ce *ConfigError
+	if err := experimentError(context.Background(), plan, results); !errors.As(err, &ce) || !strings.Contains(err.Error(), "cell b: bad") {
+		t.Fatalf("a refused cell: %v", err)
+	}
+}

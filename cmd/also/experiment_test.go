@@ -162,3 +162,25 @@ func TestPaperTableDryRun(t *testing.T) {
 		t.Fatalf("--dry-run wrote %d entries", len(entries))
 	}
 }
+
+// `also run` says what runs on its first line, then prints plain progress lines (stderr is not a
+// terminal here) ending with every episode done.
+func TestRunPrintsItsHeadlineAndProgressLines(t *testing.T) {
+	t.Chdir(t.TempDir())
+	out, errOut, err := runCLI(t, "run", "--max-episodes", "2", "--max-turns", "4", "--tag", "prog", "--progress-every", "1h")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if lines[0] != "running tag prog: 2 episodes, sim world, batch size 14" {
+		t.Fatalf("first line %q", lines[0])
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "progress: 2/2 episodes done, 0 failed, 0 in flight, 8 turns, 0 tokens, $0.0000") {
+		t.Fatalf("last line %q\n%s", last, errOut)
+	}
+	// -q: nothing on stderr.
+	_, errOut, err = runCLI(t, "run", "--max-episodes", "1", "--max-turns", "4", "--tag", "quiet", "-q")
+	if err != nil || errOut != "" {
+		t.Fatalf("-q: %v, stderr %q", err, errOut)
+	}
+}
