@@ -367,6 +367,14 @@ func (p *expParser) checkSettings(where []string, settings map[string]any) error
 	if _, ok := settings["tag"]; ok {
 		return p.errAt(append(where, "tag"), "tags are derived per cell (only a [[cell]] may name its own)")
 	}
+	for key, why := range map[string]string{
+		"out":    "each cell's run folder goes under `also experiment --out`",
+		"resume": "every cell resumes: a rerun continues the experiment",
+	} {
+		if _, ok := settings[key]; ok {
+			return p.errAt(append(append([]string(nil), where...), key), "set by the experiment: %s", why)
+		}
+	}
 	if _, err := decodeSettings(settings); err != nil {
 		var ke *keyError
 		if errors.As(err, &ke) {

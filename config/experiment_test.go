@@ -86,6 +86,7 @@ func TestExperimentErrorsNameFileLineAndKey(t *testing.T) {
 		{"invalid value names its axis", "[base]\nseed = 1\n[grid]\nbandit_type = [\"also\"]\nsim.opponent = [\"static\", \"nobody\"]\n", ":5: cell bandit_type=also sim.opponent=nobody: sim:"},
 		{"invalid value in base", "[base]\nmax_turns = 0\n[grid]\nseed = [1, 2]\n", ":2: cell seed=1: max_turns = 0"},
 		{"two axes set one key", "[grid]\nseed = [1, 2]\nm = [{ seed = 3 }]\n", ":3: grid.m: sets seed, which axis seed (line 2) sets too"},
+		{"out in a cell", "[[cell]]\nseed = 2\nout = \"x\"\n", ":3: cell#1.out: set by the experiment"},
 		{"tag in base", "[base]\ntag = \"x\"\n", ":2: base.tag: tags are derived per cell"},
 		{"same configuration twice", "[grid]\nsubset = [\"hard\"]\n[[cell]]\nsubset = \"hard\"\n", ":3: cell cell#1 has the same configuration as cell subset=hard (line 2)"},
 		{"bad cell key", "[[cell]]\nseed = 1\n[[cell]]\nsede = 2\n", ":4: cell#2.sede: unknown run setting"},

@@ -18,6 +18,7 @@ import (
 func newExperimentCmd() *cobra.Command {
 	var opt session.ExperimentOptions
 	var dryRun, quiet bool
+	var format string
 	var every time.Duration
 	cmd := &cobra.Command{
 		Use:   "experiment FILE.toml",
@@ -38,6 +39,9 @@ episodes in flight over all cells; live cells share one LLM router, so the per-p
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "table" && format != "json" {
+				return usage(fmt.Errorf("--format %q: want table or json", format))
+			}
 			exp, err := config.LoadExperiment(args[0])
 			if err != nil {
 				return usage(err)
@@ -55,6 +59,9 @@ episodes in flight over all cells; live cells share one LLM router, so the per-p
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if dryRun && format == "json" {
+				return encodeIndented(out, plan)
+			}
 			if err := plan.WriteText(out); err != nil {
 				return err
 			}
@@ -78,6 +85,7 @@ episodes in flight over all cells; live cells share one LLM router, so the per-p
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and stop: call, write and spend nothing")
+	cmd.Flags().StringVar(&format, "format", "table", "the --dry-run plan as table or json")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
 	cmd.Flags().IntVar(&opt.BatchSize, "batch-size", 0, "episodes in flight over all cells (0 = the largest cell batch_size)")
 	cmd.Flags().StringVar(&opt.OutDir, "out", "", "folder of the cells' run folders (default runs/<experiment name>)")

@@ -25,6 +25,16 @@ func TestExperimentCLISmokeRunsThenARerunDoesNothing(t *testing.T) {
 	if err != nil || !strings.Contains(out, "6 cells (0 already done), 18 episodes to run") {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
+	out, _, err = runCLI(t, "experiment", smoke, "--dry-run", "--format", "json")
+	var plan struct {
+		Cells []struct {
+			Cell struct{ Tag string }
+			Plan struct{ Tasks []string }
+		}
+	}
+	if err != nil || json.Unmarshal([]byte(out), &plan) != nil || len(plan.Cells) != 6 || len(plan.Cells[0].Plan.Tasks) != 3 {
+		t.Fatalf("json plan: %v\n%s", err, out)
+	}
 	if entries, _ := os.ReadDir("."); len(entries) != 0 {
 		t.Fatalf("--dry-run wrote %d entries", len(entries))
 	}
