@@ -133,16 +133,22 @@ func (r Run) IsSim() bool {
 // (sim) and seed for people to read, then the first 8 hex digits of the configuration
 // fingerprint (Identity), so two configurations never derive the same tag.
 func (r Run) DefaultTag() string {
-	model := r.Model
-	// A custom model's endpoint is where it runs, not what it is: "custom/qwen@http://host/v1"
-	// names the run after "qwen", so moving the server keeps the tag.
-	if i := strings.Index(model, "@"); i >= 0 {
-		model = model[:i]
+	short := func(model string) string {
+		// A custom model's endpoint is where it runs, not what it is: "custom/qwen@http://host/v1"
+		// names the run after "qwen", so moving the server keeps the tag.
+		if i := strings.Index(model, "@"); i >= 0 {
+			model = model[:i]
+		}
+		if i := strings.LastIndex(model, "/"); i >= 0 {
+			model = model[i+1:]
+		}
+		return strings.NewReplacer(".", "", "-", "_", "@", "_", ":", "_").Replace(model)
 	}
-	if i := strings.LastIndex(model, "/"); i >= 0 {
-		model = model[i+1:]
+	model := short(r.SeatModel(0))
+	if p2 := short(r.SeatModel(1)); p2 != model {
+		// Heterogeneous seats name both models, p1's first.
+		model += "_vs_" + p2
 	}
-	model = strings.NewReplacer(".", "", "-", "_", "@", "_", ":", "_").Replace(model)
 	fp := "nofp"
 	if id, err := r.Identity(); err == nil {
 		fp = id.Short()

@@ -42,9 +42,14 @@ func (e *EndpointError) Unwrap() error { return e.Err }
 type InterruptedError struct {
 	Tag   string
 	Cause error
+	// Advice replaces the --resume advice (an experiment continues by being rerun).
+	Advice string
 }
 
 func (e *InterruptedError) Error() string {
+	if e.Advice != "" {
+		return fmt.Sprintf("run interrupted: %v (%s)", e.Cause, e.Advice)
+	}
 	return fmt.Sprintf("run interrupted: %v (finished episodes are stored under tag %s; rerun with --resume --tag %s)", e.Cause, e.Tag, e.Tag)
 }
 func (e *InterruptedError) Unwrap() error { return context.Canceled }
@@ -55,6 +60,8 @@ type IncompleteError struct {
 	Tag                               string
 	Planned, Done, Failed, NotStarted int
 	Stopped                           string
+	// Advice replaces the --resume advice (an experiment continues by being rerun).
+	Advice string
 }
 
 func (e *IncompleteError) Error() string {
@@ -76,7 +83,11 @@ func (e *IncompleteError) Error() string {
 		parts = append(parts, fmt.Sprintf("%d not started%s", e.NotStarted, reason))
 	}
 	b.WriteString(strings.Join(parts, "; "))
-	fmt.Fprintf(&b, "; --resume --tag %s runs what is missing", e.Tag)
+	if e.Advice != "" {
+		fmt.Fprintf(&b, "; %s", e.Advice)
+	} else {
+		fmt.Fprintf(&b, "; --resume --tag %s runs what is missing", e.Tag)
+	}
 	return b.String()
 }
 

@@ -27,6 +27,9 @@ type LLMOptions struct {
 	DotEnv string
 	// BaseURLs send a provider's requests elsewhere (a proxy; a fake server in tests).
 	BaseURLs map[llm.Provider]string
+	// Router, if set, is used instead of one built from the run's settings: the cells of an
+	// experiment share one, so its per-provider limits bound them together.
+	Router *llm.Router
 }
 
 // liveWorld is the LLM-backed world of a run with what the session needs beyond sotopia.World:
@@ -74,9 +77,11 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	for _, n := range append(models.notes, unusedProviderNotes(cfg, models)...) {
 		fmt.Fprintln(logw, n)
 	}
-	router, err := newRouter(cfg, opt.LLM, logw)
-	if err != nil {
-		return nil, err
+	router := opt.LLM.Router
+	if router == nil {
+		if router, err = newRouter(cfg, opt.LLM, logw); err != nil {
+			return nil, err
+		}
 	}
 	budget, err := llm.NewBudget(cfg.BudgetUSD)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/also-project/also/actors"
 	"github.com/also-project/also/config"
+	prog "github.com/also-project/also/progress"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
@@ -32,6 +33,9 @@ type Options struct {
 	Stop func() string
 	// LLM adjusts how a live run reaches its models (tests, proxies); zero is production.
 	LLM LLMOptions
+	// Progress, if set, follows the run (episodes, turns, tokens, dollars; progress.Show
+	// displays it). One tracker may follow many runs, each under its tag.
+	Progress *prog.Tracker
 	// RepeatTasks lets the task list name a task more than once (the LLM bench plays more
 	// episodes than there are tasks); a user's --tasks never does.
 	RepeatTasks bool
@@ -52,6 +56,14 @@ type collector struct {
 	store store.Store
 	mu    sync.Mutex
 	eps   []*sotopia.EpisodeLog
+	turns map[string]int // by episode pk, for progress
+}
+
+// turnsOf is how many turns a recorded episode played.
+func (c *collector) turnsOf(pk string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.turns[pk]
 }
 
 func (c *collector) Save(ctx context.Context, ep *sotopia.EpisodeLog) error {
@@ -60,6 +72,10 @@ func (c *collector) Save(ctx context.Context, ep *sotopia.EpisodeLog) error {
 	}
 	c.mu.Lock()
 	c.eps = append(c.eps, ep)
+	if c.turns == nil {
+		c.turns = map[string]int{}
+	}
+	c.turns[ep.PK] = len(ep.Turns)
 	c.mu.Unlock()
 	return nil
 }
@@ -152,12 +168,24 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	pol.Horizon = max(1, cfg.MaxTurns-1)
 	pol.ALSO.UseContext = cfg.UseContext
 	sink := &collector{store: st}
+	onDone := progress(logf, len(tasks), time.Now)
+	if t := opt.Progress; t != nil {
+		t.Begin(cfg.Tag, distinctTasks(tasks), cfg.BatchSize, func() (sotopia.Usage, bool) { return worldUsage(world) })
+		defer t.End(cfg.Tag)
+		logOnly := onDone
+		onDone = func(a actors.Attempt) {
+			logOnly(a)
+			// Only failed attempts are retried, up to max_retries after the run's first one.
+			final := a.Status != sotopia.StatusFailed || a.Attempt-first[a.TaskID] >= cfg.MaxRetries
+			t.Record(cfg.Tag, a.Status, final, sink.turnsOf(a.EpisodePK), a.Usage)
+		}
+	}
 	spec := actors.Spec{
 		Dataset: ds, World: world, Tasks: tasks, Era: sotopia.Era(cfg.Era), MaxTurns: cfg.MaxTurns,
 		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
 		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: cfg.BatchSize, MaxRetries: cfg.MaxRetries,
 		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: budgetStop(opt.Stop, world), Logf: logf,
-		OnDone: progress(logf, len(tasks), time.Now),
+		OnDone: onDone,
 	}
 	if len(tasks) == 0 {
 		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)

@@ -19,5 +19,7 @@ func extraCommands() []*cobra.Command {
 		newCompareCmd(),
 		newPlotCmd(),
 		newReportCmd(),
+		newExperimentCmd(),
+		newCostCmd(),
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/also-project/also/config"
 	"github.com/also-project/also/policy"
+	"github.com/also-project/also/progress"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/session"
 	"github.com/also-project/also/sotopia/live"
@@ -23,6 +24,7 @@ func newRunCmd() *cobra.Command {
 	cfg := config.DefaultRun()
 	var configFile string
 	var quiet, dryRun bool
+	var progressEvery time.Duration
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run episodes (default: sim world, hard_small, bilateral ALSO, a new run folder)",
@@ -60,11 +62,20 @@ cheap request to each model endpoint before the first episode (not with --llm-ca
 				return printPlan(cmd.OutOrStdout(), cfg)
 			}
 			opt := session.Options{}
+			var display *progress.Display
 			if !quiet {
-				opt.Log = cmd.ErrOrStderr()
+				stderr := cmd.ErrOrStderr()
+				// What runs, at once: before the world, the store or any episode.
+				fmt.Fprintln(stderr, runHeadline(cfg))
+				opt.Progress = progress.NewTracker()
+				display = progress.Show(stderr, opt.Progress, progress.DisplayOptions{Every: progressEvery})
+				opt.Log = display.Log
 			}
 			start := time.Now()
 			out, err := session.Execute(cmd.Context(), cfg, opt)
+			if display != nil {
+				display.Close()
+			}
 			if out != nil {
 				report.WriteTable(cmd.OutOrStdout(), out.Summary)
 				if out.Skipped > 0 {
@@ -76,10 +87,35 @@ cheap request to each model endpoint before the first episode (not with --llm-ca
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "TOML run file (flags override it)")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
+	cmd.Flags().DurationVar(&progressEvery, "progress-every", 10*time.Second, "interval of the progress lines when stderr is not a terminal (a terminal shows a live bar)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate, print the resolved configuration and the plan (episodes, LLM calls, tokens, dollars per role); call, write and spend nothing")
 	defineRunFlags(cmd.Flags(), &cfg)
 	return cmd
+}
+
+// runHeadline is the first progress line: the tag and the plan in brief (or why there is none:
+// the run itself then reports the problem).
+func runHeadline(cfg config.Run) string {
+	plan, err := session.PlanRun(cfg, session.PlanAssumptions{})
+	if err != nil {
+		tag := cfg.Tag
+		if tag == "" {
+			tag = cfg.DefaultTag()
+		}
+		return fmt.Sprintf("running tag %s (no plan: %v)", tag, err)
+	}
+	line := fmt.Sprintf("running tag %s: %d episodes, %s world, batch size %d", plan.Config.Tag, len(plan.Tasks), plan.World, cfg.BatchSize)
+	if plan.Skipped > 0 {
+		line += fmt.Sprintf(" (%d already stored, skipped)", plan.Skipped)
+	}
+	if plan.World == "live" {
+		line += fmt.Sprintf("; plan ~%d LLM calls, ~%d tokens, ~$%.2f", plan.Total.Calls, plan.Total.PromptTokens+plan.Total.CompletionTokens, plan.Total.CostUSD)
+		if !plan.Total.Priced {
+			line += " (some models unpriced)"
+		}
+	}
+	return line
 }
 
 // printPlan is --dry-run: the configuration as run.json would hold it, then the plan.
