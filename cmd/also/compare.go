@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/also-project/also/config"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
@@ -19,17 +20,45 @@ type loadedTag struct {
 	Config *store.RunConfig
 }
 
-// tagsFlag is --tags A,B,...: the tags compare, plot and report read.
-type tagsFlag struct{ raw string }
-
-func (f *tagsFlag) define(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.raw, "tags", "", "comma-separated tags to read (required)")
+// tagsFlag is --tags A,B,... or --experiment FILE: the tags compare, plot and report read.
+type tagsFlag struct {
+	raw, experiment string
+	// cells names each experiment tag's cell ("bandit_type=exp3 sim.opponent=adversarial").
+	cells map[string]string
 }
 
-// list parses --tags: non-empty, no blanks, no repeats.
+func (f *tagsFlag) define(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.raw, "tags", "", "comma-separated tags to read (this or --experiment)")
+	cmd.Flags().StringVar(&f.experiment, "experiment", "", "read the tags of an experiment file's cells, in file order (also experiment FILE)")
+}
+
+// list parses --tags (non-empty, no blanks, no repeats) or expands --experiment into its cells' tags.
 func (f *tagsFlag) list() ([]string, error) {
+	if f.experiment != "" {
+		if strings.TrimSpace(f.raw) != "" {
+			return nil, usage(fmt.Errorf("--tags and --experiment both given: use one"))
+		}
+		exp, err := config.LoadExperiment(f.experiment)
+		if err != nil {
+			return nil, usage(fmt.Errorf("--experiment: %w", err))
+		}
+		cells, err := exp.Cells()
+		if err != nil {
+			return nil, usage(fmt.Errorf("--experiment: %w", err))
+		}
+		f.cells = map[string]string{}
+		var out []string
+		for _, c := range cells {
+			if _, dup := f.cells[c.Tag]; dup {
+				continue
+			}
+			f.cells[c.Tag] = c.Label
+			out = append(out, c.Tag)
+		}
+		return out, nil
+	}
 	if strings.TrimSpace(f.raw) == "" {
-		return nil, usage(fmt.Errorf("--tags is required (e.g. --tags also_run,random_run)"))
+		return nil, usage(fmt.Errorf("--tags or --experiment is required (e.g. --tags also_run,random_run)"))
 	}
 	var out []string
 	for _, t := range strings.Split(f.raw, ",") {
@@ -45,8 +74,16 @@ func (f *tagsFlag) list() ([]string, error) {
 	return out, nil
 }
 
+// missing says what to do about a tag without episodes: for an experiment's cell, run it.
+func (f *tagsFlag) missing(tag string) string {
+	if label, ok := f.cells[tag]; ok {
+		return fmt.Sprintf(" (cell %q of %s has not run: also experiment %s)", label, f.experiment, f.experiment)
+	}
+	return ""
+}
+
 // loadTags opens the store read-only once and reads every tag's episodes and configuration.
-func (sf *storeFlags) loadTags(ctx context.Context, tags []string) (*sotopia.Dataset, []loadedTag, string, error) {
+func (sf *storeFlags) loadTags(ctx context.Context, tags []string, missing func(tag string) string) (*sotopia.Dataset, []loadedTag, string, error) {
 	ds, err := sotopia.Embedded()
 	if err != nil {
 		return nil, nil, "", err
@@ -60,7 +97,7 @@ func (sf *storeFlags) loadTags(ctx context.Context, tags []string) (*sotopia.Dat
 	for _, tag := range tags {
 		eps, err := episodesUnderTag(ctx, st, tag)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("--tags: %w", err)
+			return nil, nil, "", fmt.Errorf("%w%s", err, missing(tag))
 		}
 		rc, err := tagConfig(ctx, st, tag)
 		if err != nil {
@@ -117,7 +154,7 @@ mean of both seats per episode, also-method.md 3.4 and 10.1).`,
 			if paperTable && cmd.Flags().Changed("eval-set") {
 				return usage(fmt.Errorf("--paper-table shows both All and Hard: drop --eval-set"))
 			}
-			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags)
+			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags, tf.missing)
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ func newPlotCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags)
+			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags, tf.missing)
 			if err != nil {
 				return err
 			}

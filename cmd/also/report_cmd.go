@@ -36,7 +36,7 @@ An existing --out is never replaced.`,
 			if err != nil {
 				return err
 			}
-			ds, loaded, source, err := sf.loadTags(cmd.Context(), tags)
+			ds, loaded, source, err := sf.loadTags(cmd.Context(), tags, tf.missing)
 			if err != nil {
 				return err
 			}

@@ -69,7 +69,7 @@ func checkCompare(t *testing.T, st string) {
 		args []string
 		want string
 	}{
-		{[]string{"compare", "--store", st}, "--tags is required"},
+		{[]string{"compare", "--store", st}, "--tags or --experiment is required"},
 		{[]string{"compare", "--store", st, "--tags", "sim_also,nope"}, "no episodes under tag nope; known tags: sim_also, sim_random"},
 		{[]string{"compare", "--store", st, "--tags", "sim_also,sim_also"}, "given twice"},
 		{[]string{"compare", "--store", st, "--tags", "sim_also", "--baseline", "x"}, `--baseline "x" is not one of --tags`},

@@ -33,12 +33,38 @@ type Figure struct {
 	Plot    *plot.Plot
 	Width   vg.Length
 	Height  vg.Length
+	// Legend, when set, is drawn below the plot, one row per entry, so it never covers data
+	// however many tags there are; Height includes its rows.
+	Legend     *plot.Legend
+	LegendRows int
+}
+
+// legendRow is the height of one legend entry below a plot.
+const legendRow = vg.Length(11)
+
+// belowLegend makes a legend for below a plot: entries left-aligned, one per row.
+func belowLegend() *plot.Legend {
+	l := plot.NewLegend()
+	l.Top, l.Left = true, true
+	l.TextStyle.Font.Size = vg.Points(10)
+	l.Padding = 0
+	return &l
+}
+
+func (f Figure) draw(c draw.Canvas) {
+	if f.Legend == nil || f.LegendRows == 0 {
+		f.Plot.Draw(c)
+		return
+	}
+	h := legendRow*vg.Length(f.LegendRows) + vg.Points(6)
+	f.Plot.Draw(draw.Crop(c, 0, 0, h, 0))
+	f.Legend.Draw(draw.Crop(c, vg.Points(48), 0, 0, -(c.Max.Y - c.Min.Y - h)))
 }
 
 // SVG renders the figure as a standalone SVG document.
 func (f Figure) SVG() ([]byte, error) {
 	c := vgsvg.New(f.Width, f.Height)
-	f.Plot.Draw(draw.New(c))
+	f.draw(draw.New(c))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("figure %s: svg: %w", f.Name, err)
@@ -49,7 +75,7 @@ func (f Figure) SVG() ([]byte, error) {
 // PNG renders the figure at 144 dpi (sharp on laptop screens).
 func (f Figure) PNG() ([]byte, error) {
 	c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(144))}
-	f.Plot.Draw(draw.New(c))
+	f.draw(draw.New(c))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("figure %s: png: %w", f.Name, err)

@@ -8,7 +8,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -24,11 +23,6 @@ type Tag struct {
 	Episodes []*sotopia.EpisodeLog
 	// ArmNames names the pool's arms by index (the tag's strategy pool), for arms never played.
 	ArmNames []string
-}
-
-// headroom raises the top of the y axis so the legend (top right) sits above the data.
-func headroom(p *plot.Plot) {
-	p.Y.Max += 0.2 * (p.Y.Max - p.Y.Min)
 }
 
 // All builds every figure for the tags: per tag and seat an arm heat map, per seat the mean
@@ -106,8 +100,14 @@ func newPlot(title, x, y string) *plot.Plot {
 	return p
 }
 
+// tableau10 are ten colours that stay apart from each other (Tableau's default palette).
+var tableau10 = []color.NRGBA{
+	{0x4e, 0x79, 0xa7, 255}, {0xf2, 0x8e, 0x2b, 255}, {0xe1, 0x57, 0x59, 255}, {0x76, 0xb7, 0xb2, 255}, {0x59, 0xa1, 0x4f, 255},
+	{0xed, 0xc9, 0x48, 255}, {0xb0, 0x7a, 0xa1, 255}, {0xff, 0x9d, 0xa7, 255}, {0x9c, 0x75, 0x5f, 255}, {0xba, 0xb0, 0xac, 255},
+}
+
 // seriesColor is tag i's colour, the same in every figure.
-func seriesColor(i int) color.Color { return plotutil.Color(i) }
+func seriesColor(i int) color.Color { return tableau10[i%len(tableau10)] }
 
 func translucent(c color.Color, alpha uint8) color.Color {
 	r, g, b, _ := c.RGBA()
@@ -259,8 +259,11 @@ func perTurn(eps []*sotopia.EpisodeLog, f func(ep *sotopia.EpisodeLog, i int) (f
 }
 
 // bandPlot draws, per tag, the mean of per-turn samples with a 95% t band; false when empty.
-func bandPlot(tags []Tag, title, ylabel string, sample func(ep *sotopia.EpisodeLog, i int) (float64, bool)) (*plot.Plot, bool, error) {
+func bandPlot(tags []Tag, title, ylabel string, sample func(ep *sotopia.EpisodeLog, i int) (float64, bool)) (*plot.Plot, *plot.Legend, bool, error) {
 	p := newPlot(title, "turn", ylabel)
+	leg := belowLegend()
+	// Overlapping bands of many tags turn to mud: the more tags, the fainter each band.
+	alpha := uint8(max(18, 60-8*len(tags)))
 	any := false
 	maxTurn := 0
 	for i, t := range tags {
@@ -288,20 +291,20 @@ func bandPlot(tags []Tag, title, ylabel string, sample func(ep *sotopia.EpisodeL
 		}
 		poly, err := plotter.NewPolygon(band)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
-		poly.Color = translucent(seriesColor(i), 50)
+		poly.Color = translucent(seriesColor(i), alpha)
 		poly.LineStyle.Width = 0
 		l, pts, err := plotter.NewLinePoints(line)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 		l.Color, pts.Color = seriesColor(i), seriesColor(i)
 		l.Width = vg.Points(2)
 		pts.Shape = draw.CircleGlyph{}
 		pts.Radius = vg.Points(2.5)
 		p.Add(poly, l, pts)
-		p.Legend.Add(t.Name, l, pts)
+		leg.Add(t.Name, l, pts)
 	}
 	var xt []plot.Tick
 	for k := 1; k <= maxTurn; k++ {
@@ -310,13 +313,12 @@ func bandPlot(tags []Tag, title, ylabel string, sample func(ep *sotopia.EpisodeL
 	p.X.Tick.Marker = plot.ConstantTicks(xt)
 	p.X.Min, p.X.Max = 0.7, float64(maxTurn)+0.3
 	p.Y.Tick.Marker = roundTicks{}
-	headroom(p)
-	return p, any, nil
+	return p, leg, any, nil
 }
 
 // TurnReward is the mean per-turn reward of a seat by turn, per tag, with a 95% band.
 func TurnReward(tags []Tag, seat int) (Figure, bool, error) {
-	p, ok, err := bandPlot(tags, fmt.Sprintf("seat p%d: mean per-turn reward (95%% CI band)", seat+1), "reward",
+	p, leg, ok, err := bandPlot(tags, fmt.Sprintf("seat p%d: mean per-turn reward (95%% CI band)", seat+1), "reward",
 		func(ep *sotopia.EpisodeLog, i int) (float64, bool) {
 			tr := ep.Turns[i]
 			if seat < len(tr.Seats) && tr.Seats[seat].Reward != nil {
@@ -328,13 +330,13 @@ func TurnReward(tags []Tag, seat int) (Figure, bool, error) {
 		return Figure{}, ok, err
 	}
 	return Figure{Name: fmt.Sprintf("reward_p%d", seat+1), Caption: fmt.Sprintf("Seat p%d: the per-turn reward averaged over episodes at each turn; the band is the 95%% t interval.", seat+1),
-		Plot: p, Width: 16 * vg.Centimeter, Height: 9 * vg.Centimeter}, true, nil
+		Plot: p, Width: 16 * vg.Centimeter, Height: 9*vg.Centimeter + legendRow*vg.Length(len(tags)), Legend: leg, LegendRows: len(tags)}, true, nil
 }
 
 // CumulativeRegret is the mean of each episode's regret summed up to each turn (sim world); an
 // episode that ended earlier no longer counts at later turns.
 func CumulativeRegret(tags []Tag, seat int) (Figure, bool, error) {
-	p, ok, err := bandPlot(tags, fmt.Sprintf("seat p%d: cumulative regret (95%% CI band)", seat+1), "regret summed to this turn",
+	p, leg, ok, err := bandPlot(tags, fmt.Sprintf("seat p%d: cumulative regret (95%% CI band)", seat+1), "regret summed to this turn",
 		func(ep *sotopia.EpisodeLog, i int) (float64, bool) {
 			var sum float64
 			seen := false
@@ -354,7 +356,7 @@ func CumulativeRegret(tags []Tag, seat int) (Figure, bool, error) {
 		p.Y.Min = 0
 	}
 	return Figure{Name: fmt.Sprintf("regret_p%d", seat+1), Caption: fmt.Sprintf("Seat p%d: regret of the arms played, summed up to each turn and averaged over episodes; band: 95%% t interval.", seat+1),
-		Plot: p, Width: 16 * vg.Centimeter, Height: 9 * vg.Centimeter}, true, nil
+		Plot: p, Width: 16 * vg.Centimeter, Height: 9*vg.Centimeter + legendRow*vg.Length(len(tags)), Legend: leg, LegendRows: len(tags)}, true, nil
 }
 
 // DimensionBars shows each Sotopia dimension and Overall for one seat row of the comparison, one
@@ -378,6 +380,7 @@ func DimensionBars(c report.Comparison, seat string) (Figure, bool, error) {
 		title = fmt.Sprintf("mean of both seats: Sotopia dimensions (mean, 95%% CI), %s episodes", c.EvalSet)
 	}
 	p := newPlot(title, "", "score (raw Sotopia scale)")
+	leg := belowLegend()
 	k := float64(len(c.Tags))
 	width := 0.8 / k
 	for i, t := range c.Tags {
@@ -396,7 +399,7 @@ func DimensionBars(c report.Comparison, seat string) (Figure, bool, error) {
 			bar.LineStyle.Width = 0
 			p.Add(bar)
 			if j == 0 {
-				p.Legend.Add(t.Tag, bar)
+				leg.Add(t.Tag, bar)
 			}
 			if s.Defined {
 				errs.XYs = append(errs.XYs, plotter.XY{X: x, Y: s.Mean})
@@ -415,10 +418,9 @@ func DimensionBars(c report.Comparison, seat string) (Figure, bool, error) {
 	}
 	p.NominalX(names...)
 	p.Y.Tick.Marker = roundTicks{}
-	headroom(p)
 	p.Add(plotter.NewFunction(func(float64) float64 { return 0 }))
 	return Figure{Name: "dimensions_" + seat, Caption: fmt.Sprintf("Seat %s: every Sotopia dimension and Overall per tag; whiskers are 95%% t intervals (none when n < 2).", seat),
-		Plot: p, Width: 18 * vg.Centimeter, Height: 9 * vg.Centimeter}, true, nil
+		Plot: p, Width: 18 * vg.Centimeter, Height: 9*vg.Centimeter + legendRow*vg.Length(len(c.Tags)), Legend: leg, LegendRows: len(c.Tags)}, true, nil
 }
 
 // roundTicks marks the axis at multiples of 1, 2 or 5 times a power of ten, about six of them,
