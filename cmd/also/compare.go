@@ -25,6 +25,21 @@ type tagsFlag struct {
 	raw, experiment string
 	// cells names each experiment tag's cell ("bandit_type=exp3 sim.opponent=adversarial").
 	cells map[string]string
+	// store and redisURL are where the experiment's cells store their episodes, when they agree.
+	store, redisURL string
+}
+
+// useExperimentStore points sf at the store the experiment's cells write to, unless --store or
+// --redis-url was given: `also compare --experiment FILE` reads what `also experiment FILE` wrote.
+func (f *tagsFlag) useExperimentStore(cmd *cobra.Command, sf *storeFlags) {
+	if f.experiment == "" || cmd.Flags().Changed("store") || cmd.Flags().Changed("redis-url") {
+		return
+	}
+	if f.redisURL != "" {
+		sf.redisURL = f.redisURL
+	} else if f.store != "" {
+		sf.dir = f.store
+	}
 }
 
 func (f *tagsFlag) define(cmd *cobra.Command) {
@@ -47,8 +62,12 @@ func (f *tagsFlag) list() ([]string, error) {
 			return nil, usage(fmt.Errorf("--experiment: %w", err))
 		}
 		f.cells = map[string]string{}
+		f.store, f.redisURL = cells[0].Run.Store, cells[0].Run.RedisURL
 		var out []string
 		for _, c := range cells {
+			if c.Run.Store != f.store || c.Run.RedisURL != f.redisURL {
+				f.store, f.redisURL = "", "" // cells in different stores: --store decides
+			}
 			if _, dup := f.cells[c.Tag]; dup {
 				continue
 			}
@@ -154,6 +173,7 @@ mean of both seats per episode, also-method.md 3.4 and 10.1).`,
 			if paperTable && cmd.Flags().Changed("eval-set") {
 				return usage(fmt.Errorf("--paper-table shows both All and Hard: drop --eval-set"))
 			}
+			tf.useExperimentStore(cmd, &sf)
 			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags, tf.missing)
 			if err != nil {
 				return err

@@ -63,6 +63,7 @@ func newPlotCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tf.useExperimentStore(cmd, &sf)
 			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags, tf.missing)
 			if err != nil {
 				return err

@@ -36,6 +36,7 @@ An existing --out is never replaced.`,
 			if err != nil {
 				return err
 			}
+			tf.useExperimentStore(cmd, &sf)
 			ds, loaded, source, err := sf.loadTags(cmd.Context(), tags, tf.missing)
 			if err != nil {
 				return err

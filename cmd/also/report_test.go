@@ -202,3 +202,43 @@ func checkReport(t *testing.T, st string) {
 		t.Errorf("the page is %d px wide at a 1366 px window: it scrolls sideways", w)
 	}
 }
+
+// An experiment's cells are read from the store its file names, in file order; a cell that has
+// not run is named with what to do.
+func TestCompareReadsAnExperimentsCells(t *testing.T) {
+	noRedisEnv(t)
+	dir := t.TempDir()
+	grid := func(name string, bandits string) string {
+		path := filepath.Join(dir, name+".toml")
+		body := "name = \"" + name + "\"\n[base]\nmodel = \"sim\"\nsubset = \"hard_small\"\nmax_episodes = 2\nmax_turns = 4\nstore = \"" +
+			filepath.Join(dir, "store") + "\"\n[grid]\nbandit_type = [" + bandits + "]\n"
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	exp := grid("g", `"random", "ucb1"`)
+	mustCLI(t, "experiment", exp, "-q", "--out", filepath.Join(dir, "runs"))
+	out := mustCLI(t, "compare", "--experiment", exp, "--format", "csv")
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	for _, r := range rows[1:] {
+		if r[0] == "score" && (len(tags) == 0 || tags[len(tags)-1] != r[1]) {
+			tags = append(tags, r[1])
+		}
+	}
+	if len(tags) != 2 || !strings.HasPrefix(tags[0], "g_random") || !strings.HasPrefix(tags[1], "g_ucb1") {
+		t.Errorf("tags read from the experiment: %v", tags)
+	}
+	more := grid("g", `"random", "ucb1", "exp3"`)
+	_, _, err = runCLI(t, "compare", "--experiment", more)
+	if err == nil || !strings.Contains(err.Error(), `cell "bandit_type=exp3"`) || !strings.Contains(err.Error(), "also experiment "+more) {
+		t.Errorf("unrun cell: %v", err)
+	}
+	if _, _, err := runCLI(t, "compare", "--experiment", more, "--tags", "a"); err == nil || !strings.Contains(err.Error(), "use one") {
+		t.Errorf("--tags with --experiment: %v", err)
+	}
+}
