@@ -54,11 +54,18 @@ An existing --out is never replaced.`,
 				return err
 			}
 			if title == "" {
-				title = "also report: " + strings.Join(tags, ", ")
+				switch {
+				case tf.experiment != "":
+					title = "also report: experiment " + tf.experiment
+				case len(tags) <= 3:
+					title = "also report: " + strings.Join(tags, ", ")
+				default:
+					title = fmt.Sprintf("also report: %d tags", len(tags))
+				}
 			}
 			doc := page.Doc{Title: title, Generated: time.Now().UTC().Format(time.RFC3339), Source: source, All: all, Hard: hard, Figures: figs}
 			for _, t := range loaded {
-				info := page.TagInfo{Name: t.Tag, Episodes: t.Episodes, Pool: armPool(t.Config)}
+				info := page.TagInfo{Name: t.Tag, Cell: tf.cells[t.Tag], Episodes: t.Episodes, Pool: armPool(t.Config)}
 				if rc := t.Config; rc != nil {
 					info.Bound, info.Fingerprint, info.Created, info.Config = true, rc.Fingerprint, rc.Created.Format(time.RFC3339), rc.Config
 					diffs, err := fromDefaults(rc.Config)
@@ -91,6 +98,6 @@ An existing --out is never replaced.`,
 	sf.define(cmd, false)
 	tf.define(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "HTML file to write (required; never replaced)")
-	cmd.Flags().StringVar(&title, "title", "", "the report's title (default: the tags)")
+	cmd.Flags().StringVar(&title, "title", "", "the report's title (default: the tags, or the experiment file)")
 	return cmd
 }

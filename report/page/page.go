@@ -22,6 +22,8 @@ import (
 // TagInfo is one tag's configuration as the store binds it.
 type TagInfo struct {
 	Name string
+	// Cell is the experiment cell the tag belongs to ("bandit_type=exp3 ..."), if any.
+	Cell string
 	// Bound is false when the store records no configuration for the tag.
 	Bound       bool
 	Fingerprint string
@@ -68,7 +70,9 @@ type view struct {
 // diffRow (rows in the order of Compare: tag, then metric) is one tag and metric of the paired differences, with a cell per seat (nil: none).
 type diffRow struct {
 	Tag, Metric string
-	Seats       []*report.Difference
+	// Span is the number of rows of this tag on its first row (the tag cell spans them), else 0.
+	Span  int
+	Seats []*report.Difference
 }
 
 type figureView struct {
@@ -125,6 +129,15 @@ func build(doc Doc) (view, error) {
 			if name == d.Seat {
 				v.DiffRows[r].Seats[si] = d
 			}
+		}
+	}
+	for i := range v.DiffRows {
+		if i == 0 || v.DiffRows[i-1].Tag != v.DiffRows[i].Tag {
+			j := i
+			for j < len(v.DiffRows) && v.DiffRows[j].Tag == v.DiffRows[i].Tag {
+				j++
+			}
+			v.DiffRows[i].Span = j - i
 		}
 	}
 	for _, f := range doc.Figures {
@@ -250,5 +263,9 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		return fmt.Sprintf("%.3f ±%.3f", s.Mean, s.HalfWidth())
 	},
 	"cols": func() []string { return report.PaperColumns },
-	"get":  func(m map[string]stats.Summary, k string) stats.Summary { return m[k] },
+	// breakable lets long derived tags wrap after their underscores instead of mid-word.
+	"breakable": func(s string) template.HTML {
+		return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(s), "_", "_<wbr>"))
+	},
+	"get": func(m map[string]stats.Summary, k string) stats.Summary { return m[k] },
 }).Parse(pageTemplate))

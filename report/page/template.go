@@ -22,6 +22,7 @@ nav a { margin-right:1em; color:var(--accent); }
 table { border-collapse:collapse; width:100%; margin:.4em 0 1em; font-size:.9em; }
 th, td { border-bottom:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; overflow-wrap:anywhere; }
 th { background:var(--band); font-weight:600; }
+td.tagcell { overflow-wrap:normal; max-width:16em; border-right:1px solid var(--line); }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 td.sig { background:#fff3c4; font-weight:600; }
 pre { white-space:pre-wrap; overflow-wrap:anywhere; background:var(--band); padding:8px; font-size:.82em; max-height:28em; overflow-y:auto; }
@@ -49,7 +50,8 @@ table.turns td.arm { width:30%; font-size:.92em; }
 
 <h2 id="configuration">Configuration of each tag</h2>
 {{range .Tags}}
-<h3>{{.Name}}</h3>
+<h3>{{breakable .Name}}</h3>
+{{if .Cell}}<p>Experiment cell <code>{{.Cell}}</code>.</p>{{end}}
 {{if .Bound}}
 <p>Fingerprint <code>{{.Fingerprint}}</code>, bound {{.Created}}.</p>
 {{if .Diffs}}<p>Settings that differ from the defaults of <code>also run</code> (default → this tag):</p>
@@ -78,7 +80,7 @@ Cells: mean [95% Student-t interval]; avg is the mean of both seats per episode.
 Highlighted: Holm p &lt; 0.05. n and the unadjusted p show on hover; <code>also compare</code> prints them all.</p>
 <table class="differences">
 <thead><tr><th>tag</th><th>metric</th>{{range seats}}<th class="num">{{.}}: diff [95% CI] · p (Holm)</th>{{end}}</tr></thead>
-<tbody>{{range .DiffRows}}<tr><td>{{.Tag}}</td><td>{{label .Metric}}</td>{{range .Seats}}{{if .}}<td class="num{{if lt .PHolm 0.05}} sig{{end}}" title="n = {{.N}}, unadjusted p = {{pvalue .P}}">{{diff .MeanDiff}} [{{diff .Lo}}, {{diff .Hi}}] · {{pvalue .PHolm}}</td>{{else}}<td class="num">-</td>{{end}}{{end}}</tr>{{end}}</tbody>
+<tbody>{{range .DiffRows}}<tr>{{if .Span}}<td rowspan="{{.Span}}" class="tagcell">{{breakable .Tag}}</td>{{end}}<td>{{label .Metric}}</td>{{range .Seats}}{{if .}}<td class="num{{if lt .PHolm 0.05}} sig{{end}}" title="n = {{.N}}, unadjusted p = {{pvalue .P}}">{{diff .MeanDiff}} [{{diff .Lo}}, {{diff .Hi}}] · {{pvalue .PHolm}}</td>{{else}}<td class="num">-</td>{{end}}{{end}}</tr>{{end}}</tbody>
 </table>
 {{end}}
 
