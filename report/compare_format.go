@@ -134,7 +134,7 @@ func writeComparisonText(w io.Writer, c Comparison, md bool) error {
 	if len(c.Differences) == 0 {
 		return nil
 	}
-	heading(fmt.Sprintf("paired differences (tag - %s) over the tasks both scored: percentile bootstrap 95%% CI (%d resamples, seed %d), two-sided p, Holm-corrected across all %d rows",
+	heading(fmt.Sprintf("paired differences (tag - %s) over the tasks both scored: percentile bootstrap 95%% CI (%d resamples, seed %d), two-sided sign-flip p, Holm-corrected across all %d rows",
 		c.Baseline, c.Resamples, c.Seed, len(c.Differences)))
 	tt := newTextTable(w, md, "tag", "seat", "metric", "n", "diff", "95% CI", "p", "p Holm")
 	for _, d := range c.Differences {

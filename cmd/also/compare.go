@@ -150,8 +150,9 @@ per-turn reward and, in the sim world, the cumulative regret: mean, Student-t 95
 
 With two tags or more, every tag is compared with --baseline (default: the first tag) over the tasks
 both scored: the mean paired difference, a percentile bootstrap 95% CI (10000 resamples, fixed
-seed, so the same data always gives the same numbers) and a two-sided bootstrap p-value, Holm-
-corrected across all the differences printed.
+seed, so the same data always gives the same numbers) and a two-sided sign-flip (paired
+randomisation) p-value, exact up to 16 tasks, else from 10000 random sign assignments; the
+p-values are Holm-corrected across all the differences printed.
 
 --paper-table prints the paper's layout instead (Goal, Rel, Know, Overall on All and Hard, the
 mean of both seats per episode, also-method.md 3.4 and 10.1).`,

@@ -76,7 +76,7 @@ Cells: mean [95% Student-t interval]; avg is the mean of both seats per episode.
 {{if .All.Differences}}
 <h3>Paired differences against {{.All.Baseline}}</h3>
 <p class="muted">Over the tasks both tags scored: mean difference (tag − {{.All.Baseline}}), percentile bootstrap 95% CI
-({{.All.Resamples}} resamples, seed {{.All.Seed}}), two-sided bootstrap p, and p after Holm's correction across all {{len .All.Differences}} differences.
+({{.All.Resamples}} resamples, seed {{.All.Seed}}), two-sided sign-flip p (exact up to 16 tasks), and p after Holm's correction across all {{len .All.Differences}} differences.
 Highlighted: Holm p &lt; 0.05. n and the unadjusted p show on hover; <code>also compare</code> prints them all.</p>
 <table class="differences">
 <thead><tr><th>tag</th><th>metric</th>{{range seats}}<th class="num">{{.}}: diff [95% CI] · p (Holm)</th>{{end}}</tr></thead>

@@ -72,7 +72,7 @@ func TQuantile(p float64, df int) float64 {
 }
 
 // Paired is a paired comparison: the mean of per-task differences (treatment - baseline), its
-// percentile bootstrap 95% CI and a two-sided bootstrap p-value, before and after Holm.
+// percentile bootstrap 95% CI and a two-sided sign-flip p-value, before and after Holm.
 type Paired struct {
 	N         int     `json:"n"`
 	MeanDiff  float64 `json:"mean_diff"`
@@ -85,8 +85,8 @@ type Paired struct {
 
 // PairedBootstrap resamples the n differences with replacement `resamples` times from a PCG
 // stream seeded with seed. The CI is the 2.5th and 97.5th percentiles of the resampled means.
-// The p-value tests mean difference 0 with the centred bootstrap (the resampled means shifted to
-// mean 0): p = (1 + #{|m* - m| >= |m|}) / (resamples + 1). With no differences, P is 1.
+// The p-value is SignFlipP's: a bootstrap p-value would call three equal differences certain,
+// which a sign-flip test (p = 0.25) does not. With no differences, P is 1.
 func PairedBootstrap(diffs []float64, resamples int, seed uint64) Paired {
 	out := Paired{N: len(diffs), Resamples: resamples, P: 1, PHolm: 1}
 	if len(diffs) == 0 || resamples <= 0 {
@@ -96,24 +96,73 @@ func PairedBootstrap(diffs []float64, resamples int, seed uint64) Paired {
 	out.MeanDiff = m
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	means := make([]float64, resamples)
-	extreme := 0
 	for b := range means {
 		var sum float64
 		for range diffs {
 			sum += diffs[rng.IntN(len(diffs))]
 		}
 		means[b] = sum / float64(len(diffs))
-		// A tiny tolerance so that exact ties (e.g. a resample equal to the sample) count as ties.
-		if math.Abs(means[b]-m) >= math.Abs(m)-1e-12 {
-			extreme++
-		}
 	}
 	sort.Float64s(means)
 	out.Lo = Percentile(means, (1-Level)/2)
 	out.Hi = Percentile(means, 1-(1-Level)/2)
-	out.P = float64(1+extreme) / float64(resamples+1)
+	out.P = SignFlipP(diffs, resamples, seed)
 	out.PHolm = out.P
 	return out
+}
+
+// ExactSignFlipMax is the largest n whose 2^n sign assignments SignFlipP enumerates.
+const ExactSignFlipMax = 16
+
+// SignFlipP is the two-sided p-value of the paired randomisation test of mean difference 0:
+// under the null each difference's sign is a coin flip, so p is the share of sign assignments
+// whose mean is at least as far from 0 as the observed one. For n <= ExactSignFlipMax every
+// assignment is counted (exact); above, `resamples` random assignments from a PCG stream seeded
+// with seed give p = (1 + #{|m*| >= |m|}) / (resamples + 1). 1 for no differences.
+func SignFlipP(diffs []float64, resamples int, seed uint64) float64 {
+	n := len(diffs)
+	if n == 0 {
+		return 1
+	}
+	var total float64
+	for _, d := range diffs {
+		total += d
+	}
+	// A tiny tolerance so that assignments tying the observed sum count as extreme.
+	obs := math.Abs(total) - 1e-9*(1+math.Abs(total))
+	if n <= ExactSignFlipMax {
+		extreme := 0
+		for mask := range 1 << n {
+			var sum float64
+			for i, d := range diffs {
+				if mask&(1<<i) != 0 {
+					sum -= d
+				} else {
+					sum += d
+				}
+			}
+			if math.Abs(sum) >= obs {
+				extreme++
+			}
+		}
+		return float64(extreme) / float64(int(1)<<n)
+	}
+	rng := rand.New(rand.NewPCG(seed^0x5bd1e995, seed))
+	extreme := 0
+	for range resamples {
+		var sum float64
+		for _, d := range diffs {
+			if rng.IntN(2) == 0 {
+				sum -= d
+			} else {
+				sum += d
+			}
+		}
+		if math.Abs(sum) >= obs {
+			extreme++
+		}
+	}
+	return float64(1+extreme) / float64(resamples+1)
 }
 
 // Percentile of sorted xs at q in [0,1], linear interpolation between order statistics

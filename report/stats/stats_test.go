@@ -45,23 +45,48 @@ func TestDescribeSmallSamples(t *testing.T) {
 }
 
 // Hand-checked case: the differences {0, 1}. A resampled mean is 0 (prob 1/4), 0.5 (1/2) or 1
-// (1/4), so the 2.5% and 97.5% percentiles are 0 and 1, and |m* - 0.5| >= 0.5 has probability 1/2.
+// (1/4), so the 2.5% and 97.5% percentiles are 0 and 1. Sign flips give sums +-1 (the 0 flips to
+// itself): all four assignments are as extreme as the observed sum 1, p = 1.
 func TestPairedBootstrapTwoPoints(t *testing.T) {
 	p := PairedBootstrap([]float64{0, 1}, Resamples, Seed)
 	near(t, "mean diff", p.MeanDiff, 0.5, 1e-12)
 	near(t, "lo", p.Lo, 0, 1e-12)
 	near(t, "hi", p.Hi, 1, 1e-12)
-	near(t, "p", p.P, 0.5, 0.02)
+	near(t, "p", p.P, 1, 0)
 }
 
-// Constant differences: every resample equals the sample, so the CI collapses onto it and no
-// centred resample is as extreme as the observed mean: p = 1/(B+1).
+// Constant differences: every resample equals the sample, so the CI collapses onto it; of the 8
+// sign assignments of {1, 1, 1} only +++ and --- reach |sum| 3: p = 2/8.
 func TestPairedBootstrapConstant(t *testing.T) {
 	p := PairedBootstrap([]float64{1, 1, 1}, 999, Seed)
 	if p.Lo != 1 || p.Hi != 1 {
 		t.Errorf("CI [%v, %v], want [1, 1]", p.Lo, p.Hi)
 	}
-	near(t, "p", p.P, 1.0/1000, 1e-15)
+	near(t, "p", p.P, 0.25, 0)
+}
+
+// By hand: the sums of +-1 +-2 +-3 are 6, 4, 2, 0, 0, -2, -4, -6. Observed {1, 2, 3} (sum 6):
+// |sum| >= 6 twice in 8 -> 0.25. Observed {1, -2, 3} (sum 2): |sum| >= 2 six times -> 0.75.
+// All zeros: every assignment ties -> 1.
+func TestSignFlipExact(t *testing.T) {
+	near(t, "{1,2,3}", SignFlipP([]float64{1, 2, 3}, 0, Seed), 0.25, 0)
+	near(t, "{1,-2,3}", SignFlipP([]float64{1, -2, 3}, 0, Seed), 0.75, 0)
+	near(t, "zeros", SignFlipP([]float64{0, 0, 0, 0}, 0, Seed), 1, 0)
+	near(t, "none", SignFlipP(nil, 0, Seed), 1, 0)
+}
+
+// Above ExactSignFlipMax the test samples assignments: for 20 equal differences only 2 of the
+// 2^20 assignments are as extreme, so essentially no sampled one is: p = 1/(B+1). For 20
+// differences alternating +1/-1 (sum 0) every assignment is as extreme: p = 1.
+func TestSignFlipSampled(t *testing.T) {
+	same := make([]float64, 20)
+	alt := make([]float64, 20)
+	for i := range same {
+		same[i] = 1
+		alt[i] = float64(1 - 2*(i%2))
+	}
+	near(t, "equal", SignFlipP(same, Resamples, Seed), 1.0/(Resamples+1), 1e-12)
+	near(t, "alternating", SignFlipP(alt, Resamples, Seed), 1, 0)
 }
 
 // Closed form: the bootstrap distribution of the mean has mean x̄ and standard deviation
@@ -76,7 +101,7 @@ func TestPairedBootstrapClosedForm(t *testing.T) {
 	near(t, "mean diff", p.MeanDiff, 10.5, 1e-12)
 	near(t, "lo", p.Lo, 10.5-1.96*1.289380, 0.1)
 	near(t, "hi", p.Hi, 10.5+1.96*1.289380, 0.1)
-	// The mean is about 8 bootstrap SDs from 0: no resample reaches it.
+	// 1..20 are all positive: a random sign assignment reaching |sum| 210 is all + or all -.
 	near(t, "p", p.P, 1.0/(Resamples+1), 1e-12)
 	again := PairedBootstrap(xs, Resamples, Seed)
 	if again != p {
