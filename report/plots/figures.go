@@ -121,7 +121,8 @@ func ArmHeatmap(t Tag, seat int) (Figure, bool, error) {
 	if g == nil {
 		return Figure{}, false, nil
 	}
-	p := newPlot(fmt.Sprintf("%s, p%d: arm played per turn (share of %d episodes)", t.Name, seat+1, len(report.LastAttempts(t.Episodes))), "turn", "")
+	// Two lines: derived tags are long, and the title must fit the figure.
+	p := newPlot(fmt.Sprintf("%s\nseat p%d: arm active per turn (share of %d episodes)", t.Name, seat+1, len(report.LastAttempts(t.Episodes))), "turn", "")
 	p.Add(&whiteToBlueHeat{g: g})
 	// Each non-empty cell is labelled with its share, so no colour scale has to be read.
 	var labels plotter.XYLabels
@@ -171,7 +172,7 @@ func ArmHeatmap(t Tag, seat int) (Figure, bool, error) {
 	p.X.Min, p.X.Max = 0.5, float64(g.turns)+0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(g.arms)-0.5
 	p.Legend.Top = false
-	h := vg.Points(math.Max(220, 40+18*float64(g.arms)))
+	h := vg.Points(math.Max(240, 60+18*float64(g.arms)))
 	w := vg.Points(math.Max(520, 240+34*float64(g.turns)))
 	return Figure{Caption: fmt.Sprintf("Tag %s, seat p%d: for each turn, the share of episodes in which each arm was active.", t.Name, seat+1),
 		Plot: p, Width: w, Height: h}, true, nil
