@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/also-project/also/config"
-	"github.com/also-project/also/llm/llmtest"
+	"github.com/also-project/also/llm/fakellm"
 	"github.com/also-project/also/sotopia"
 )
 
@@ -100,7 +100,7 @@ func (r *BenchLLMResult) summarise(episodes int) {
 }
 
 // BenchLLM runs cfg.Episodes full episodes through session.Execute (actors, live world, llm
-// router, embedded store, run folder) against an in-process llmtest server, with the llm
+// router, embedded store, run folder) against an in-process fakellm server, with the llm
 // layer's concurrency raised to the batch size. Tasks cycle through Sotopia's 450.
 func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) {
 	if err := cfg.Validate(); err != nil {
@@ -126,7 +126,7 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	srv := llmtest.Start(llmtest.Config{Latency: cfg.Latency, NoRecord: true, Handler: benchScript()})
+	srv := fakellm.Start(fakellm.Config{Latency: cfg.Latency, NoRecord: true, Handler: benchScript()})
 	defer srv.Close()
 
 	run := config.DefaultRun()
@@ -170,19 +170,19 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 
 // benchScript answers by model id with fixed replies: the fake server shares the machine with
 // the run, so it does as little as it can (no prompt scanning or hashing, see sotopiaScript).
-func benchScript() llmtest.Handler {
+func benchScript() fakellm.Handler {
 	var scores [sotopia.Seats]sotopia.Scores
 	for seat := range scores {
 		for d, info := range sotopia.Dimensions {
 			scores[seat][d] = info.Max - float64(seat)
 		}
 	}
-	judge := llmtest.Reply{Content: evaluationJSON(scores)}
-	agent := llmtest.Reply{Content: speakJSON("That works for me; let us settle it.")}
-	return func(r llmtest.Request) llmtest.Reply {
+	judge := fakellm.Reply{Content: evaluationJSON(scores)}
+	agent := fakellm.Reply{Content: speakJSON("That works for me; let us settle it.")}
+	return func(r fakellm.Request) fakellm.Reply {
 		switch {
-		case r.Kind == llmtest.KindEmbeddings:
-			return llmtest.Reply{}
+		case r.Kind == fakellm.KindEmbeddings:
+			return fakellm.Reply{}
 		case r.Model == "judge":
 			return judge
 		}

@@ -8,14 +8,14 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/also-project/also/llm/llmtest"
+	"github.com/also-project/also/llm/fakellm"
 	"github.com/also-project/also/sotopia"
 )
 
-// sotopiaScript plays every role of a live run on an llmtest server, deterministically: agent
+// sotopiaScript plays every role of a live run on a fakellm server, deterministically: agent
 // prompts get a speak action whose utterance carries a token derived from the prompt, judge
 // prompts get Sotopia-Eval JSON with the scores judge(model, last token) returns, and embedding
-// requests get llmtest's hash vectors. Token counts are set explicitly (not llmtest's estimate),
+// requests get fakellm's hash vectors. Token counts are set explicitly (not fakellm's estimate),
 // so a test can add up exactly what the server reported. The bench and the tests share it.
 type sotopiaScript struct {
 	// judge scores a judge request by its model id and the token of the newest utterance in the
@@ -24,7 +24,7 @@ type sotopiaScript struct {
 	// onReply, if set, sees every scripted reply (handlers run under the server's lock, so it
 	// may keep state without its own mutex). A fault injected by the server replaces the reply
 	// after this point: it then never reaches the client.
-	onReply func(req llmtest.Request, r llmtest.Reply)
+	onReply func(req fakellm.Request, r fakellm.Reply)
 }
 
 // Markers that tell the roles' prompts apart (sotopia/prompts.go, sotopia/judge.go).
@@ -51,28 +51,28 @@ func lastToken(text string) string {
 	return all[len(all)-1]
 }
 
-func (s sotopiaScript) handle(req llmtest.Request) llmtest.Reply {
-	var r llmtest.Reply
+func (s sotopiaScript) handle(req fakellm.Request) fakellm.Reply {
+	var r fakellm.Reply
 	prompt := req.Prompt()
 	switch {
-	case req.Kind == llmtest.KindEmbeddings:
+	case req.Kind == fakellm.KindEmbeddings:
 		chars := 0
 		for _, in := range req.Input {
 			chars += len(in)
 		}
-		r = llmtest.Reply{PromptTokens: int64(chars/3 + 1)}
+		r = fakellm.Reply{PromptTokens: int64(chars/3 + 1)}
 	case strings.Contains(prompt, judgeMarker):
 		judge := s.judge
 		if judge == nil {
 			judge = judgeFromToken
 		}
-		r = llmtest.Reply{Content: evaluationJSON(judge(req.Model, lastToken(prompt)))}
+		r = fakellm.Reply{Content: evaluationJSON(judge(req.Model, lastToken(prompt)))}
 	case strings.Contains(prompt, agentMarker) || strings.Contains(prompt, reformatMarker):
-		r = llmtest.Reply{Content: speakJSON("I see your point, and here is mine. " + promptToken(prompt))}
+		r = fakellm.Reply{Content: speakJSON("I see your point, and here is mine. " + promptToken(prompt))}
 	default:
-		r = llmtest.Reply{Status: 400, ErrorMessage: "sotopiaScript: unrecognised prompt"}
+		r = fakellm.Reply{Status: 400, ErrorMessage: "sotopiaScript: unrecognised prompt"}
 	}
-	if req.Kind == llmtest.KindChat && r.Status == 0 {
+	if req.Kind == fakellm.KindChat && r.Status == 0 {
 		r.PromptTokens = int64(len(prompt)/3 + 7)
 		r.CompletionTokens = int64(len(r.Content)/3 + 5)
 		r.CachedTokens = r.PromptTokens / 4

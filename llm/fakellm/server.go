@@ -1,8 +1,10 @@
-// Package llmtest is a fake OpenAI-compatible HTTP server on loopback for tests and benches:
+// Package fakellm is a fake OpenAI-compatible HTTP server on loopback for tests and benches:
 // POST .../chat/completions and .../embeddings under any path prefix, with scripted replies,
 // latency, and seeded fault injection (429 with Retry-After, 500, hangs, malformed JSON,
 // truncated output). It records what it receives so tests can assert on prompts and headers.
-package llmtest
+// It does not import package testing, so the production binary can run it (also bench llm);
+// tests use llm/llmtest, which closes the server when the test ends.
+package fakellm
 
 import (
 	"context"
@@ -14,7 +16,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -143,7 +144,7 @@ type Server struct {
 	probes   []Request
 }
 
-// ProbeHeader marks an endpoint check (the same name as llm.ProbeHeader; llmtest does not
+// ProbeHeader marks an endpoint check (the same name as llm.ProbeHeader; fakellm does not
 // import llm).
 const ProbeHeader = "X-Also-Endpoint-Check"
 
@@ -159,15 +160,7 @@ type route struct {
 	h      Handler
 }
 
-// NewServer starts a server on loopback; it is closed when the test ends.
-func NewServer(tb testing.TB, cfg Config) *Server {
-	tb.Helper()
-	s := Start(cfg)
-	tb.Cleanup(s.Close)
-	return s
-}
-
-// Start starts a server outside a test (benches, examples); call Close when done.
+// Start starts a server on loopback; call Close when done.
 func Start(cfg Config) *Server {
 	if cfg.EmbeddingDim <= 0 {
 		cfg.EmbeddingDim = 8
@@ -343,7 +336,7 @@ func (s *Server) admit(req *Request, header http.Header) (reply Reply, fault *Re
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			reply, fault, truncate = Reply{Status: http.StatusInternalServerError, ErrorMessage: fmt.Sprintf("llmtest: handler panicked: %v", p)}, nil, false
+			reply, fault, truncate = Reply{Status: http.StatusInternalServerError, ErrorMessage: fmt.Sprintf("fakellm: handler panicked: %v", p)}, nil, false
 		}
 	}()
 	return s.pickLocked(*req)

@@ -1,6 +1,6 @@
 //go:build race
 
-package llmtest
+package fakellm
 
 // raceEnabled relaxes timing assertions: the race detector slows goroutines several-fold.
 const raceEnabled = true

@@ -1,5 +1,5 @@
 //go:build !race
 
-package llmtest
+package fakellm
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package llmtest
+package fakellm
 
 import (
 	"bytes"
@@ -51,7 +51,7 @@ func chat(prompt string) map[string]any {
 }
 
 func TestScriptingOrder(t *testing.T) {
-	s := NewServer(t, Config{Handler: func(r Request) Reply { return Reply{Content: "default:" + r.Prompt()} }})
+	s := newServer(t, Config{Handler: func(r Request) Reply { return Reply{Content: "default:" + r.Prompt()} }})
 	s.OnPrompt("JUDGE", func(r Request) Reply { return Reply{Content: "judge", PromptTokens: 7, CompletionTokens: 3} })
 	s.Enqueue(Reply{Content: "queued"})
 	c := http.DefaultClient
@@ -77,7 +77,7 @@ func TestScriptingOrder(t *testing.T) {
 }
 
 func TestAnyPrefixEmbeddingsAndErrors(t *testing.T) {
-	s := NewServer(t, Config{EmbeddingDim: 4, APIKey: "k1"})
+	s := newServer(t, Config{EmbeddingDim: 4, APIKey: "k1"})
 	c := http.DefaultClient
 	status, _, body := post(t, c, strings.TrimSuffix(s.URL(), "/v1")+"/api/v1/embeddings", "Bearer k1", map[string]any{"model": "e", "input": []string{"a", "b"}})
 	var out chatOut
@@ -102,7 +102,7 @@ func TestAnyPrefixEmbeddingsAndErrors(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	s := NewServer(t, Config{Seed: 1, Handler: func(Request) Reply { return Reply{Content: "0123456789"} }})
+	s := newServer(t, Config{Seed: 1, Handler: func(Request) Reply { return Reply{Content: "0123456789"} }})
 	c := http.DefaultClient
 
 	s.SetFaults(Faults{RateLimit: 1, RetryAfter: "3"})
@@ -151,7 +151,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestHandlerPanicIsA500(t *testing.T) {
-	s := NewServer(t, Config{Handler: func(Request) Reply { panic("script bug") }})
+	s := newServer(t, Config{Handler: func(Request) Reply { panic("script bug") }})
 	status, _, body := post(t, http.DefaultClient, s.URL()+"/chat/completions", "", chat("x"))
 	if status != 500 || !strings.Contains(string(body), "script bug") {
 		t.Errorf("%d %s", status, body)
@@ -171,7 +171,7 @@ func TestSustains512ConcurrentRequests(t *testing.T) {
 	// The latency is long enough that every request is in flight at once even on a loaded
 	// machine: what is checked is overlap, not speed.
 	const n, latency = 512, 2 * time.Second
-	s := NewServer(t, Config{Latency: latency, NoRecord: true, Handler: func(Request) Reply { return Reply{Content: "ok"} }})
+	s := newServer(t, Config{Latency: latency, NoRecord: true, Handler: func(Request) Reply { return Reply{Content: "ok"} }})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: 0}}
 	defer client.CloseIdleConnections()
 	var wg sync.WaitGroup
@@ -210,4 +210,12 @@ func TestSustains512ConcurrentRequests(t *testing.T) {
 	if el > 5*latency {
 		t.Errorf("took %v for one round of %v latency", el, latency)
 	}
+}
+
+// newServer starts a server closed when the test ends (llmtest.NewServer, which imports this package).
+func newServer(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	s := Start(cfg)
+	tb.Cleanup(s.Close)
+	return s
 }

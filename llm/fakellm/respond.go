@@ -1,4 +1,4 @@
-package llmtest
+package fakellm
 
 import (
 	"encoding/json"
