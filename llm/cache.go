@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/also-project/also/internal/atomicfile"
 )
 
 // CacheMode selects how the record/replay cache is used.
@@ -203,23 +205,8 @@ func (c *Cache) store(e cacheEntry) error {
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return fmt.Errorf("llm cache: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(final), ".tmp-"+e.Key[:8]+"-*")
-	if err != nil {
+	if err := atomicfile.WriteFile(final, b, 0o644); err != nil {
 		return fmt.Errorf("llm cache: %w", err)
-	}
-	_, werr := tmp.Write(b)
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), final)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("llm cache: %w", werr)
 	}
 	return nil
 }

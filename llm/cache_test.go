@@ -120,7 +120,7 @@ func TestCacheAuto(t *testing.T) {
 		t.Errorf("files %v", files)
 	}
 	for _, f := range files {
-		if !strings.HasSuffix(f, ".json") || strings.HasPrefix(f, ".tmp") {
+		if !strings.HasSuffix(f, ".json") || strings.HasPrefix(f, ".") {
 			t.Errorf("unexpected file %s", f)
 		}
 	}

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/also-project/also/internal/atomicfile"
 	"github.com/also-project/also/sotopia"
 )
 
@@ -33,7 +35,7 @@ func (f *Folder) WriteJSON(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(f.Dir, name), append(b, '\n'))
+	return atomicfile.WriteFile(filepath.Join(f.Dir, name), append(b, '\n'), 0o644)
 }
 
 // WriteEpisodes writes episodes.jsonl ordered by plan index then attempt, so two runs with one
@@ -43,33 +45,16 @@ func (f *Folder) WriteEpisodes(eps []Indexed) error {
 		a, b := eps[i], eps[j]
 		return a.Index < b.Index || (a.Index == b.Index && a.Episode.Attempt < b.Episode.Attempt)
 	})
-	path := filepath.Join(f.Dir, "episodes.jsonl")
-	tmp := path + ".tmp"
-	out, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(out)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for _, e := range eps {
-		if err := enc.Encode(e.Episode); err != nil {
-			out.Close()
-			return err
+	return atomicfile.Write(filepath.Join(f.Dir, "episodes.jsonl"), 0o644, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		for _, e := range eps {
+			if err := enc.Encode(e.Episode); err != nil {
+				return err
+			}
 		}
-	}
-	if err := w.Flush(); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+		return nil
+	})
 }
 
 // Indexed is an episode with its position in the run's plan.
@@ -96,12 +81,4 @@ func ReadEpisodes(path string) ([]*sotopia.EpisodeLog, error) {
 		out = append(out, &ep)
 	}
 	return out, sc.Err()
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

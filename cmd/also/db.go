@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/also-project/also/config"
+	"github.com/also-project/also/internal/atomicfile"
 	"github.com/also-project/also/session"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
@@ -209,8 +209,9 @@ writes it). Failed and interrupted attempts are not Sotopia episodes and are lef
 			if out == "" {
 				return store.ExportJSONL(cmd.OutOrStdout(), done, ds)
 			}
-			if err := writeFileAtomic(out, func(w io.Writer) error { return store.ExportJSONL(w, done, ds) }); err != nil {
-				return err
+			// Through a temporary file, so a failed export leaves no half file.
+			if err := atomicfile.Write(out, 0o644, func(w io.Writer) error { return store.ExportJSONL(w, done, ds) }); err != nil {
+				return fmt.Errorf("--out %s: %w", out, err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d episodes under tag %s to %s", len(done), tag, out)
 			if n := len(eps) - len(done); n > 0 {
@@ -223,23 +224,6 @@ writes it). Failed and interrupted attempts are not Sotopia episodes and are lef
 	cmd.Flags().StringVar(&tag, "tag", "", "experiment tag to export (required)")
 	cmd.Flags().StringVar(&out, "out", "", "output file (default: stdout)")
 	return cmd
-}
-
-// writeFileAtomic writes path through a temporary file, so a failed export leaves no half file.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name()) // a no-op after the rename
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func newDBSyncCmd(sf *storeFlags) *cobra.Command {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/also-project/also/internal/atomicfile"
 )
 
 // outboxItem names one object that still has to reach a remote store, and which one.
@@ -147,20 +149,9 @@ func (o *outbox) done(it outboxItem, gen uint64) error {
 }
 
 func (o *outbox) replaceEmpty() error {
-	tmp, err := os.CreateTemp(filepath.Dir(o.path), ".outbox.jsonl.tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(o.path, nil, 0o644); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("outbox: %w", err)
-	}
-	tmp.Close()
-	if err := os.Rename(tmp.Name(), o.path); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	syncDir(filepath.Dir(o.path))
 	return o.catchUp(false) // notices the new file
 }
 
