@@ -2,13 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/also-project/also/internal/atomicfile"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/report/page"
 	"github.com/also-project/also/report/plots"
@@ -80,15 +82,10 @@ An existing --out is never replaced.`,
 			if err := page.Write(&buf, doc); err != nil {
 				return err
 			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-			if err != nil {
-				return fmt.Errorf("--out: %w (an existing report is never replaced)", err)
-			}
-			if _, err := f.Write(buf.Bytes()); err != nil {
-				f.Close()
-				return fmt.Errorf("--out %s: %w", out, err)
-			}
-			if err := f.Close(); err != nil {
+			if err := atomicfile.WriteNewFile(out, buf.Bytes(), 0o644); err != nil {
+				if errors.Is(err, fs.ErrExist) {
+					return fmt.Errorf("--out: %w (an existing report is never replaced)", err)
+				}
 				return fmt.Errorf("--out %s: %w", out, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s (%d KiB, %d figures)\n", out, buf.Len()/1024, len(figs))

@@ -6,8 +6,10 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -31,6 +33,14 @@ func Write(path string, perm os.FileMode, fill func(io.Writer) error) error {
 // path), and leaves the existing file untouched.
 func WriteNew(path string, perm os.FileMode, fill func(io.Writer) error) error {
 	return write(path, perm, fill, true)
+}
+
+// WriteNewFile is WriteNew with the content given.
+func WriteNewFile(path string, data []byte, perm os.FileMode) error {
+	return WriteNew(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }
 
 // syncDir is a variable so tests can make the directory fsync fail.
@@ -76,6 +86,10 @@ func write(path string, perm os.FileMode, fill func(io.Writer) error, noReplace 
 	if noReplace {
 		// A link fails if path exists, where a rename would silently replace it.
 		if err = os.Link(tmp, path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				// Name the file in the way, not the temporary one.
+				err = &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+			}
 			return err
 		}
 		placed = true

@@ -112,9 +112,12 @@ func TestWriteNewRefusesExistingFile(t *testing.T) {
 	if err := WriteNew(path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "first"); return err }); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteNew(path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "second"); return err })
+	err := WriteNewFile(path, []byte("second"), 0o644)
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("second WriteNew: error %v, want exist", err)
+	}
+	if want := "create " + path + ": file already exists"; err.Error() != want {
+		t.Fatalf("error %q, want %q (naming the file in the way)", err, want)
 	}
 	if got := readString(t, path); got != "first" {
 		t.Fatalf("content %q, want the first write kept", got)

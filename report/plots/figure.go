@@ -6,7 +6,6 @@ package plots
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/also-project/also/internal/atomicfile"
 )
 
 func init() {
@@ -99,16 +100,8 @@ func (f Figure) Save(dir string) ([]string, error) {
 			return written, err
 		}
 		path := filepath.Join(dir, f.Name+"."+ext)
-		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err != nil {
+		if err := atomicfile.WriteNewFile(path, b, 0o644); err != nil {
 			return written, fmt.Errorf("figure %s: %w", f.Name, err)
-		}
-		if _, err := fh.Write(b); err != nil {
-			fh.Close()
-			return written, fmt.Errorf("figure %s: %w", path, err)
-		}
-		if err := fh.Close(); err != nil {
-			return written, fmt.Errorf("figure %s: %w", path, err)
 		}
 		written = append(written, path)
 	}
