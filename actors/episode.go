@@ -109,7 +109,9 @@ func (e *episodeActor) begin(c actor.Context) {
 		return
 	}
 	e.book = b
-	w, err := e.spec.World.NewEpisode(e.base, b.EpisodeSpec())
+	es := b.EpisodeSpec()
+	es.Episode = e.start.Index
+	w, err := e.spec.World.NewEpisode(e.base, es)
 	if err != nil {
 		e.failEarly(c, fmt.Errorf("world: %w", err))
 		return

@@ -102,6 +102,9 @@ type EpisodeSpec struct {
 	Arms [Seats][]ArmChoice
 	// Optimised says which seats have a policy.
 	Optimised [Seats]bool
+	// Episode is the task's 0-based position in the run's plan (a switching opponent may change
+	// model by episode).
+	Episode int
 }
 
 // EpisodeWorld holds the participants of one episode.

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"github.com/also-project/also/sotopia/agents"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -111,6 +112,13 @@ func allowedSet(types []sotopia.ActionType) map[sotopia.ActionType]bool {
 func (ep *episode) utter(rec *turnRecord) sotopia.AgentAction {
 	seat := rec.Actor
 	r := ep.text[seat]
+	if m := ep.m; seat == m.scripted && m.script != nil {
+		act := m.script.ActionFor(m.seats[seat].ownTurns, ep.first[1-seat])
+		if act.ActionType != rec.Action { // the observation did not allow the script's action
+			act = agents.Fallback(rec.Action)
+		}
+		return act
+	}
 	act := sotopia.AgentAction{ActionType: rec.Action}
 	switch rec.Action {
 	case sotopia.ActionNonVerbal:
@@ -132,11 +140,6 @@ var (
 	coolGestures    = []string{"crosses arms", "sighs and looks away", "frowns slightly", "shifts uncomfortably", "raises an eyebrow"}
 	physicalActions = []string{"takes out a notebook and writes something down for %s", "checks the time on the phone", "pours a glass of water for %s",
 		"slides a sheet of paper across the table to %s", "opens the laptop to look something up"}
-	refusals = []string{"I'm sorry, but I can't agree to that.", "I appreciate you asking, but my answer is no.",
-		"Thank you, but I'd rather not.", "I understand where you're coming from, but I have to decline.",
-		"That's kind of you, but no.", "I hear you, but I'm not going to change my mind."}
-	stalls = []string{"Hmm, let me think about it.", "Maybe. I'm not sure yet.", "We could talk about that later, perhaps.",
-		"I'll have to see how things go.", "It's hard to say right now.", "Possibly... it depends, I suppose."}
 	openers    = []string{"Hi %s!", "Hello %s, good to see you.", "Hey %s, thanks for taking the time."}
 	connectors = []string{"I see.", "Okay.", "Right.", "I hear you, %s.", "Fair enough.", "Thanks, %s."}
 	goalLines  = []string{"What I'm after is simple: I want to %s.", "Let me be clear: I'd like to %s.", "To be honest, I came here to %s."}
@@ -162,11 +165,8 @@ func (ep *episode) speech(rec *turnRecord) string {
 	r := ep.text[seat]
 	m := ep.m
 	if seat == m.scripted {
-		switch m.cfg.Opponent {
-		case ScriptRefuser:
-			return pick(r, refusals)
-		case ScriptStaller:
-			return pick(r, stalls)
+		if line, ok := m.behaviour.Line(r); ok {
+			return line
 		}
 	}
 	var parts []string

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"github.com/also-project/also/sotopia/agents"
 	"slices"
 	"testing"
 
@@ -67,7 +68,7 @@ func TestRefuserRefusesEveryTurn(t *testing.T) {
 				continue
 			}
 			n++
-			if a.ActionType != sotopia.ActionSpeak || !slices.Contains(refusals, a.Argument) {
+			if a.ActionType != sotopia.ActionSpeak || !slices.Contains(agents.Refuser.Lines(), a.Argument) {
 				t.Errorf("refuser turn %d: %+v", i+1, a)
 			}
 		}
@@ -94,7 +95,7 @@ func TestStallerStallsAndPassesOnlyFromSeat0(t *testing.T) {
 						t.Fatalf("seed %d: staller in seat %d passed at turn %d (after a pass: %v)", seed, seat, i+1, lastNone)
 					}
 					nones++
-				case a.ActionType != sotopia.ActionSpeak || !slices.Contains(stalls, a.Argument):
+				case a.ActionType != sotopia.ActionSpeak || !slices.Contains(agents.Staller.Lines(), a.Argument):
 					t.Fatalf("staller turn %d: %+v", i+1, a)
 				}
 				lastNone = a.ActionType == sotopia.ActionNone
