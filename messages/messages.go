@@ -3,7 +3,7 @@
 package messages
 
 import (
-	"github.com/also-project/also/policy"
+	"github.com/also-project/also/policy/arms"
 	"github.com/also-project/also/sotopia"
 )
 
@@ -98,7 +98,7 @@ type Embedded struct {
 
 // InitPolicy gives a Policy actor its arms (with embeddings) before the first turn.
 type InitPolicy struct {
-	Arms []policy.Arm
+	Arms []arms.Arm
 }
 
 // PolicyReady acknowledges InitPolicy.
@@ -111,7 +111,7 @@ type PolicyReady struct {
 // asks for the next arm (if Select is set).
 type PolicyStep struct {
 	Turn     int
-	Feedback *policy.Feedback
+	Feedback *arms.Feedback
 	Select   bool
 	Context  []float64
 }
@@ -121,11 +121,11 @@ type PolicyChoice struct {
 	Seat     int
 	Turn     int
 	Selected bool
-	Choice   policy.Choice
+	Choice   arms.Choice
 	// Created is the chosen arm when the policy wrote it during the episode (a prompt
 	// optimiser's member past the pool), nil for pool arms; Evolution lists the optimiser steps
 	// the policy took in this step.
-	Created   *policy.Member
+	Created   *arms.Member
 	Evolution []sotopia.OptimiserEvent
 	Error     string
 }
