@@ -53,9 +53,48 @@ type Action struct {
 	Error string
 }
 
-// SetStrategy injects a selected arm into a seat's own background.
+// SetStrategy injects a selected arm into a seat's own background; the Environment gets it too
+// (a world's hidden state plays the active arms).
 type SetStrategy struct {
-	Arm sotopia.ArmChoice
+	Seat int
+	Arm  sotopia.ArmChoice
+}
+
+// ResetEnv asks the Environment to start the episode; it answers with the first TurnStart.
+type ResetEnv struct{}
+
+// NextTurn asks the Environment to open the next turn (once the strategies are in place).
+type NextTurn struct{}
+
+// TurnStart opens a turn: who acts, every seat's observation (the acting seat's carries the
+// world's cue, if it has hidden state) and the message log so far.
+type TurnStart struct {
+	Turn         int
+	Acting       int
+	Observations [sotopia.Seats]sotopia.Observation
+	Messages     [][]sotopia.Message
+	Error        string
+}
+
+// StepEnv applies the acting seat's action; WantDialogue asks for the dialogue text (context
+// embedding).
+type StepEnv struct {
+	Seat         int
+	Action       sotopia.AgentAction
+	WantDialogue bool
+}
+
+// Stepped is the Environment's reply to StepEnv: the new turn number, whether and why the
+// episode ended, the judge's request for this turn (or the episode, when Done), the dialogue
+// text if asked, and the message log.
+type Stepped struct {
+	Turn     int
+	Done     bool
+	Reason   string
+	Judge    sotopia.JudgeRequest
+	Dialogue string
+	Messages [][]sotopia.Message
+	Error    string
 }
 
 // JudgeTurn asks the Evaluator for the per-turn scores of both seats.
