@@ -25,9 +25,9 @@ func runScripted(t *testing.T, script string, optimised [2]bool, seed int64, arm
 	var acts []sotopia.AgentAction
 	for turn := range 20 {
 		for seat := range 2 {
-			ew.Agents[seat].SetStrategy(arms[seat][armOf(seat, turn)])
+			setArm(ew, seat, arms[seat][armOf(seat, turn)])
 		}
-		act, err := ew.Agents[turn%2].Act(ctx, sotopia.Observation{Seat: turn % 2, Turn: turn})
+		act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: turn % 2, Turn: turn})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func runScripted(t *testing.T, script string, optimised [2]bool, seed int64, arm
 			break
 		}
 	}
-	return acts, ew.Agents[0].(*Agent).ep.m.turns, ew
+	return acts, hiddenModel(ew).turns, ew
 }
 
 func cycleArms(seat, turn int) int { return (turn*5 + seat) % 13 }
@@ -117,7 +117,7 @@ func TestLeaverLeavesAfterACoupleOfTurns(t *testing.T) {
 			t.Errorf("optimised %v: last turn %d %s by seat %d, want a leave by seat %d at turn %d", opt, last.Turn, last.Action, last.Actor, seat, wantTurn)
 		}
 		next := len(acts) % 2
-		if _, err := ew.Agents[next].Act(context.Background(), sotopia.Observation{Seat: next, Turn: len(acts)}); err == nil {
+		if _, err := driveTurn(context.Background(), ew, sotopia.Observation{Seat: next, Turn: len(acts)}); err == nil {
 			t.Errorf("seat %d acted after the leave", next)
 		}
 	}

@@ -24,9 +24,9 @@ func playWorld(t *testing.T, w *World, optimised [2]bool, seed int64) ([]sotopia
 	var acts []sotopia.AgentAction
 	for turn := range 20 {
 		for seat := range 2 {
-			ew.Agents[seat].SetStrategy(arms[seat][cycleArms(seat, turn)])
+			setArm(ew, seat, arms[seat][cycleArms(seat, turn)])
 		}
-		act, err := ew.Agents[turn%2].Act(ctx, sotopia.Observation{Seat: turn % 2, Turn: turn})
+		act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: turn % 2, Turn: turn})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -87,8 +87,8 @@ func (w *World) Config() Config { return w.cfg }
 // Embedder is the world's hashed embedder (also the offline context embedder).
 func (w *World) Embedder() *HashEmbedder { return w.emb }
 
-// NewEpisode implements sotopia.World: two agents sharing one hidden state, a judge reading it
-// and the hashed embedder. A scripted opponent takes the seat ScriptedSeat(spec.Optimised).
+// NewEpisode implements sotopia.World: the hidden state (for the environment), two agents that
+// voice its decisions, a judge that scores its facts, and the hashed embedder. A scripted opponent takes the seat ScriptedSeat(spec.Optimised).
 func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -108,11 +108,10 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 	if err != nil {
 		return nil, err
 	}
-	ep := newEpisode(m, setup)
-	out := &sotopia.EpisodeWorld{Judge: &Judge{ep: ep}, Embedder: w.emb, Models: []string{Name},
-		Optimiser: NewOptimiser(spec.Seed)}
+	judge := &Judge{seed: m.seed, task: m.task, scripted: m.scripted, trust0: m.trust0, sourceKind: m.sourceKind}
+	out := &sotopia.EpisodeWorld{Judge: judge, Embedder: w.emb, Models: []string{Name}, Hidden: &hidden{m: m}}
 	for i := range out.Agents {
-		out.Agents[i] = &Agent{ep: ep, seat: i}
+		out.Agents[i] = newAgent(i, setup, m.seed, m.task, scripted)
 		out.Models = append(out.Models, w.agentModel(m, i))
 	}
 	return out, nil
