@@ -109,7 +109,8 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 		return nil, err
 	}
 	judge := &Judge{seed: m.seed, task: m.task, scripted: m.scripted, trust0: m.trust0, sourceKind: m.sourceKind}
-	out := &sotopia.EpisodeWorld{Judge: judge, Embedder: w.emb, Models: []string{Name}, Hidden: &hidden{m: m}}
+	out := &sotopia.EpisodeWorld{Judge: judge, Embedder: w.emb, Models: []string{Name}, Hidden: &hidden{m: m},
+		Optimiser: NewOptimiser(spec.Seed)}
 	for i := range out.Agents {
 		out.Agents[i] = newAgent(i, setup, m.seed, m.task, scripted)
 		out.Models = append(out.Models, w.agentModel(m, i))
