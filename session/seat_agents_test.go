@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strconv"
@@ -194,5 +195,35 @@ func TestLiveRegisteredAgent(t *testing.T) {
 		if tr.Seat == 1 && tr.Action.Argument != "No, thank you." {
 			t.Errorf("turn %d: seat 2 did %+v", tr.Turn, tr.Action)
 		}
+	}
+}
+
+// In the sim world, --p2-agent scripted:refuser through the actors plays exactly the episodes of
+// --opponent refuser (the hidden state models both alike); only the names differ.
+func TestSimScriptedSeatAgentMatchesScriptedOpponent(t *testing.T) {
+	var turns [2][]sotopia.TurnRecord
+	for i := range turns {
+		cfg := quickRun(t, func(c *config.Run) {
+			c.MaxEpisodes, c.Optimize, c.Bandit, c.Tag = 1, "p1", "exp3", "seat-agent-parity"
+			if i == 0 {
+				c.Sim.Opponent = "refuser"
+			} else {
+				c.P2Agent = "scripted:refuser"
+			}
+		})
+		out, err := Execute(context.Background(), cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps := readEpisodes(t, out.Dir)
+		if len(eps) != 1 || eps[0].Status != sotopia.StatusDone {
+			t.Fatalf("episodes %+v", eps)
+		}
+		turns[i] = eps[0].Turns
+	}
+	a, _ := json.Marshal(turns[0])
+	b, _ := json.Marshal(turns[1])
+	if len(turns[0]) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("the scripted seat agent and the scripted opponent played different turns:\n%s\n%s", a, b)
 	}
 }
