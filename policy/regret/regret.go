@@ -130,7 +130,7 @@ func (p *plan) runAll(ctx context.Context, stats []episodeStats) error {
 				if ctx.Err() != nil {
 					continue // cancelled: drain without playing
 				}
-				st, err := p.play(p.jobs[j])
+				st, err := p.play(ctx, p.jobs[j])
 				if err != nil {
 					cancel(err)
 					continue // keep draining so the feeder never blocks

@@ -12,8 +12,9 @@ import (
 // the environment asks. Only the environment actor calls it, so it needs no lock; the agents and
 // the judge learn from it only through the cue and facts they receive in their messages.
 type hidden struct {
-	m    *model
-	cues []json.RawMessage // the cue of every played turn, so a repeated request is answered alike
+	m       *model
+	cues    []json.RawMessage // the cue of every played turn, so a repeated request is answered alike
+	observe func(Outcome)     // World.Observed
 }
 
 var _ sotopia.Hidden = (*hidden)(nil)
@@ -78,6 +79,9 @@ func (h *hidden) Cue(obs sotopia.Observation) (json.RawMessage, error) {
 	rec, err := m.step(obs.Seat, allowedSet(obs.AvailableActions))
 	if err != nil {
 		return nil, err
+	}
+	if h.observe != nil {
+		h.observe(rec.Outcome)
 	}
 	seat, listener := rec.Actor, 1-rec.Actor
 	c := cue{Turn: turn, Seat: seat, Action: rec.Action, Trust: rec.Trust, OwnTurns: m.seats[seat].ownTurns}

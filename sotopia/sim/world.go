@@ -24,6 +24,17 @@ type World struct {
 	seats scriptedSeat
 	// names is what plays each seat in EpisodeLog.models when a seat agent sets it.
 	names [sotopia.Seats]string
+	// observe, if set, gets every turn the episodes' hidden states play (Observed).
+	observe func(Outcome)
+}
+
+// Observed is a copy of the world that hands f every turn its episodes' hidden states play: the
+// turn's Outcome, with every arm's expected reward, which the episode log does not keep (the
+// regret benchmark needs it). f runs on the environment actor of the episode.
+func (w *World) Observed(f func(Outcome)) *World {
+	c := *w
+	c.observe = f
+	return &c
 }
 
 var _ sotopia.World = (*World)(nil)
@@ -109,7 +120,7 @@ func (w *World) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*soto
 		return nil, err
 	}
 	judge := &Judge{seed: m.seed, task: m.task, scripted: m.scripted, trust0: m.trust0, sourceKind: m.sourceKind}
-	out := &sotopia.EpisodeWorld{Judge: judge, Embedder: w.emb, Models: []string{Name}, Hidden: &hidden{m: m},
+	out := &sotopia.EpisodeWorld{Judge: judge, Embedder: w.emb, Models: []string{Name}, Hidden: &hidden{m: m, observe: w.observe},
 		Optimiser: NewOptimiser(spec.Seed)}
 	for i := range out.Agents {
 		out.Agents[i] = newAgent(i, setup, m.seed, m.task, scripted)
