@@ -32,7 +32,7 @@ type Observe struct {
 }
 
 // Delivered acknowledges Observe and SetStrategy, so a turn starts only once every seat's state
-// is settled (agents of one world may share hidden state; ordering must not depend on scheduling).
+// (and the environment's hidden state) is settled: ordering must not depend on scheduling.
 type Delivered struct {
 	Seat int
 }
