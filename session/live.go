@@ -202,6 +202,22 @@ func (m liveModels) placeholder() string {
 	return m.finalJudge
 }
 
+// seatModel is the model a seat's action call goes to at an environment turn: "" for a seat
+// whose agent calls no LLM (scripted, script, registered); a switch by episode is estimated on
+// its first model.
+func (m liveModels) seatModel(seat, turn int) string {
+	sa := m.agents[seat]
+	switch {
+	case sa.IsLLM():
+		return m.seats[seat]
+	case sa.Switch != nil && !sa.Switch.ByEpisode:
+		return m.stages[seat][sa.Switch.StageAt(turn)]
+	case sa.Switch != nil:
+		return m.stages[seat][0]
+	}
+	return ""
+}
+
 // seatName says what plays a seat, for the log.
 func (m liveModels) seatName(seat int) string {
 	if m.agents[seat].IsLLM() {
