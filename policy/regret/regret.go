@@ -91,7 +91,7 @@ type Row struct {
 	StaticRegretSE float64 `json:"static_regret_se"`
 	Episodes       int     `json:"episodes"`
 	// ArmsCreated is the mean number of arm texts a population policy (opro, evoprompt-*,
-	// promptbreeder) created and played or offered per seat and episode; 0 for the others.
+	// promptbreeder) created and then played, per seat and episode; 0 for the others.
 	ArmsCreated float64 `json:"arms_created,omitempty"`
 }
 
