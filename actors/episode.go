@@ -16,6 +16,7 @@ import (
 const (
 	phaseArms    = "arm embeddings"
 	phaseInit    = "policy initialisation"
+	phaseEnv     = "environment"
 	phaseObserve = "observation delivery"
 	phaseAct     = "agent action"
 	phaseJudge   = "per-turn judgement"
@@ -39,11 +40,15 @@ type episodeActor struct {
 	world     *sotopia.EpisodeWorld
 	agents    [sotopia.Seats]*actor.PID
 	evaluator *actor.PID
+	env       *actor.PID
 	policies  [sotopia.Seats]*actor.PID
 	phase     string
 	pending   int
 	obs       [sotopia.Seats]sotopia.Observation
 	acting    int
+	turn      int
+	action    messages.Action // the acting seat's reply, until the Environment applied it
+	dialogue  string
 	context   []float64
 	failed    string
 	// interrupted says the episode was cut by the run's cancellation (SIGINT/SIGTERM), not by a
@@ -76,9 +81,12 @@ func (e *episodeActor) Receive(c actor.Context) {
 			return
 		}
 		if e.pending--; e.pending == 0 {
-			e.obs = e.book.Env.Reset()
-			e.nextTurn(c)
+			e.reset(c)
 		}
+	case *messages.TurnStart:
+		e.onTurnStart(c, m)
+	case *messages.Stepped:
+		e.onStepped(c, m)
 	case *messages.Delivered:
 		e.onDelivered(c)
 	case *messages.Action:
@@ -109,12 +117,21 @@ func (e *episodeActor) begin(c actor.Context) {
 		return
 	}
 	e.book = b
-	w, err := e.spec.World.NewEpisode(e.base, b.EpisodeSpec())
+	es := b.EpisodeSpec()
+	es.Episode = e.start.Index
+	w, err := e.spec.World.NewEpisode(e.base, es)
 	if err != nil {
 		e.failEarly(c, fmt.Errorf("world: %w", err))
 		return
 	}
 	e.world, b.Models = w, w.Models
+	env, err := sotopia.NewEnv(b.Setup())
+	if err != nil {
+		e.failEarly(c, err)
+		return
+	}
+	ea := &environmentActor{env: env, hidden: w.Hidden}
+	e.env = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return ea }))
 	for seat := range sotopia.Seats {
 		a := &agentActor{base: e.base, seat: seat, agent: w.Agents[seat], spec: e.spec}
 		e.agents[seat] = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return a }))
@@ -122,8 +139,7 @@ func (e *episodeActor) begin(c actor.Context) {
 	ev := &evaluatorActor{base: e.base, judge: w.Judge, embedder: w.Embedder, spec: e.spec}
 	e.evaluator = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return ev }))
 	if !e.spec.anyOptimised() {
-		e.obs = b.Env.Reset()
-		e.nextTurn(c)
+		e.reset(c)
 		return
 	}
 	var texts []string
@@ -184,10 +200,30 @@ func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
 	}
 }
 
-// nextTurn delivers the new observation to the seats that do not act; once they have it, the
-// acting seat is asked to act.
+// reset asks the Environment for the first turn.
+func (e *episodeActor) reset(c actor.Context) {
+	e.phase = phaseEnv
+	c.Request(e.env, &messages.ResetEnv{})
+}
+
+// nextTurn asks the Environment to open the next turn.
 func (e *episodeActor) nextTurn(c actor.Context) {
-	e.acting = e.book.Env.Acting()
+	e.phase = phaseEnv
+	c.Request(e.env, &messages.NextTurn{})
+}
+
+// onTurnStart delivers the new observation to the seats that do not act; once they have it,
+// the acting seat is asked to act.
+func (e *episodeActor) onTurnStart(c actor.Context, m *messages.TurnStart) {
+	if e.phase != phaseEnv {
+		return
+	}
+	if m.Error != "" {
+		e.fail(c, m.Error)
+		return
+	}
+	e.obs, e.acting, e.turn = m.Observations, m.Acting, m.Turn
+	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: m.Messages})
 	e.phase, e.pending = phaseObserve, 0
 	for seat := range sotopia.Seats {
 		if seat != e.acting {
@@ -202,7 +238,7 @@ func (e *episodeActor) nextTurn(c actor.Context) {
 
 func (e *episodeActor) act(c actor.Context) {
 	e.phase = phaseAct
-	c.Request(e.agents[e.acting], &messages.Act{Turn: e.book.Env.Turn(), Observation: e.obs[e.acting]})
+	c.Request(e.agents[e.acting], &messages.Act{Turn: e.turn, Observation: e.obs[e.acting]})
 }
 
 // onDelivered counts acknowledgements of observations and strategies.
@@ -228,16 +264,25 @@ func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
 		e.fail(c, fmt.Sprintf("seat %d agent: %s", m.Seat, m.Error))
 		return
 	}
-	obs, done, _, err := e.book.Env.Step(m.Seat, m.Action)
-	if err != nil {
-		e.fail(c, fmt.Sprintf("seat %d action: %v", m.Seat, err))
+	e.phase, e.action = phaseEnv, *m
+	c.Request(e.env, &messages.StepEnv{Seat: m.Seat, Action: m.Action, WantDialogue: e.spec.embedsDialogue()})
+}
+
+// onStepped records the step the Environment applied and asks for its judgement.
+func (e *episodeActor) onStepped(c actor.Context, m *messages.Stepped) {
+	if e.phase != phaseEnv {
 		return
 	}
-	e.obs = obs
-	e.book.RecordStep(m.Seat, m.Action, m.Note)
-	req := sotopia.JudgeRequest{Turn: e.book.Env.Turn(), History: e.book.Env.JudgeHistory()}
+	if m.Error != "" {
+		e.fail(c, m.Error)
+		return
+	}
+	e.turn, e.dialogue = m.Turn, m.Dialogue
+	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: m.Messages, Reason: m.Reason})
+	e.book.RecordStep(e.action.Seat, e.action.Action, e.action.Note)
+	req := m.Judge
 	switch {
-	case done:
+	case m.Done:
 		e.phase = phaseFinal
 		c.Request(e.evaluator, &messages.JudgeEpisode{Request: req})
 	case e.spec.anyOptimised():
@@ -260,7 +305,7 @@ func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
 	}
 	if e.spec.embedsDialogue() {
 		e.phase = phaseEmbed
-		c.Request(e.evaluator, &messages.Embed{Purpose: "context", Turn: m.Turn, Texts: []string{e.book.Env.DialogueText()}})
+		c.Request(e.evaluator, &messages.Embed{Purpose: "context", Turn: m.Turn, Texts: []string{e.dialogue}})
 		return
 	}
 	e.policySteps(c)
@@ -271,7 +316,7 @@ func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
 func (e *episodeActor) policySteps(c actor.Context) {
 	e.phase, e.pending = phasePolicy, 0
 	for _, st := range e.book.PolicySteps(e.acting) {
-		c.Request(e.policies[st.Seat], &messages.PolicyStep{Turn: e.book.Env.Turn(), Feedback: e.book.Feedback(st.Seat, e.context),
+		c.Request(e.policies[st.Seat], &messages.PolicyStep{Turn: e.turn, Feedback: e.book.Feedback(st.Seat, e.context),
 			Select: st.Select, Context: e.context})
 		e.pending++
 	}
@@ -298,9 +343,11 @@ func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice)
 			e.fail(c, err.Error())
 			return
 		}
-		// The strategy must be in place before the next turn starts: wait for its acknowledgement.
-		e.pending++
-		c.Request(e.agents[m.Seat], &messages.SetStrategy{Arm: arm})
+		// The strategy must be in place (in the agent and the environment's hidden state) before
+		// the next turn starts: wait for both acknowledgements.
+		e.pending += 2
+		c.Request(e.agents[m.Seat], &messages.SetStrategy{Seat: m.Seat, Arm: arm})
+		c.Request(e.env, &messages.SetStrategy{Seat: m.Seat, Arm: arm})
 	}
 	if e.pending--; e.pending == 0 {
 		e.nextTurn(c)
@@ -377,6 +424,9 @@ func (e *episodeActor) childName(id string) string {
 	}
 	if e.evaluator != nil && e.evaluator.Id == id {
 		return "evaluator"
+	}
+	if e.env != nil && e.env.Id == id {
+		return "environment"
 	}
 	return "child " + id
 }

@@ -1,7 +1,8 @@
 // Package actors runs Sotopia episodes as protoactor-go actors: a Runner bounds concurrency and
-// retries, each Episode drives one environment, and Agent, Policy, Evaluator and Recorder actors
+// retries, each Episode drives one episode's message flow, its Environment actor owns the Sotopia
+// environment (and a world's hidden state), and Agent, Policy, Evaluator and Recorder actors
 // wrap the domain code (sotopia, policy) without logic of their own. It is the only package that
-// imports protoactor-go.
+// imports protoactor-go. docs/architecture.md describes the flow.
 package actors
 
 import (

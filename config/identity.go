@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/also-project/also/sotopia/agents"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -108,6 +110,7 @@ func (r Run) Identity() (Identity, error) {
 func (r Run) resolved() Run {
 	r.Policy.Horizon = max(1, r.MaxTurns-1)
 	r.Policy.ALSO.UseContext = r.UseContext
+	r.P1Agent, r.P2Agent = agentIdentity(r.P1Agent), agentIdentity(r.P2Agent)
 	if r.IsSim() {
 		return r
 	}
@@ -130,6 +133,22 @@ func (r Run) resolved() Run {
 	}
 	r.TerminalEvalModel = modelIdentity(r.TerminalEvalModel)
 	return r
+}
+
+// agentIdentity is a seat-agent setting as it plays: "" for the default llm, a script by the
+// sha256 of its text (editing the file changes the tag; moving it does not).
+func agentIdentity(setting string) string {
+	s := strings.TrimSpace(setting)
+	if s == "" || s == agents.KindLLM {
+		return ""
+	}
+	if file, ok := strings.CutPrefix(s, agents.KindScript+":"); ok {
+		if text, err := os.ReadFile(file); err == nil {
+			sum := sha256.Sum256(text)
+			return agents.KindScript + ":sha256:" + hex.EncodeToString(sum[:])
+		}
+	}
+	return s
 }
 
 // modelIdentity is a model name without a custom model's base URL (where it runs, not what it is).

@@ -11,7 +11,7 @@ import (
 // classified before the tests pass, so nobody adds a knob that silently mixes experiments.
 var resultSettings = []string{
 	"bandit_type", "optimize", "credit", "max_turns", "era", "strategy_version", "context_embedding", "seed",
-	"model", "p1_model", "p2_model", "reward_eval_model", "terminal_eval_model", "embedding_model",
+	"model", "p1_model", "p2_model", "p1_agent", "p2_agent", "reward_eval_model", "terminal_eval_model", "embedding_model",
 	"temperature", "max_tokens",
 	"policy.eta", "policy.gamma", "policy.horizon", "policy.alpha", "policy.beta", "policy.epsilon",
 	"policy.also.depth", "policy.also.hidden", "policy.also.epochs", "policy.also.batch_size", "policy.also.lr",

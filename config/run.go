@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/also-project/also/sotopia/agents"
 	"math"
 	"reflect"
 	"strings"
@@ -37,9 +38,14 @@ type Run struct {
 	StepTimeout     Duration `toml:"step_timeout" json:"step_timeout"`
 
 	// Models: "sim" plays the simulated world; anything else goes through the llm layer.
-	Model             string `toml:"model" json:"model"`
-	P1Model           string `toml:"p1_model" json:"p1_model,omitempty"`
-	P2Model           string `toml:"p2_model" json:"p2_model,omitempty"`
+	Model   string `toml:"model" json:"model"`
+	P1Model string `toml:"p1_model" json:"p1_model,omitempty"`
+	P2Model string `toml:"p2_model" json:"p2_model,omitempty"`
+	// P1Agent and P2Agent choose what plays each seat (package sotopia/agents): llm (default:
+	// the seat's model, or the sim agent), scripted:refuser|staller|leaver, script:FILE,
+	// switch:MODEL@TURN,... or a registered agent.
+	P1Agent           string `toml:"p1_agent" json:"p1_agent,omitempty"`
+	P2Agent           string `toml:"p2_agent" json:"p2_agent,omitempty"`
 	RewardEvalModel   string `toml:"reward_eval_model" json:"reward_eval_model,omitempty"`
 	TerminalEvalModel string `toml:"terminal_eval_model" json:"terminal_eval_model,omitempty"`
 	EmbeddingModel    string `toml:"embedding_model" json:"embedding_model,omitempty"`
@@ -119,6 +125,19 @@ func (r Run) SeatModel(seat int) string {
 	return r.Model
 }
 
+// SeatAgents parses p1_agent and p2_agent (a script file is read and checked).
+func (r Run) SeatAgents() ([sotopia.Seats]agents.Spec, error) {
+	var out [sotopia.Seats]agents.Spec
+	for seat, kv := range [sotopia.Seats][2]string{{"p1_agent", r.P1Agent}, {"p2_agent", r.P2Agent}} {
+		s, err := agents.Parse(kv[0], kv[1])
+		if err != nil {
+			return out, err
+		}
+		out[seat] = s
+	}
+	return out, nil
+}
+
 // IsSim reports whether every model is the simulated world.
 func (r Run) IsSim() bool {
 	for _, m := range []string{r.SeatModel(0), r.SeatModel(1), r.RewardEvalModel, r.TerminalEvalModel} {
@@ -167,6 +186,9 @@ func (r Run) Validate() error {
 		return bad(name, v, "must be a finite number")
 	}
 	if _, err := r.Optimised(); err != nil {
+		return err
+	}
+	if _, err := r.SeatAgents(); err != nil {
 		return err
 	}
 	switch {

@@ -40,15 +40,24 @@ type Config struct {
 	RunSeed   int64
 }
 
-// Book is one episode's state.
+// EnvState is the environment's progress as its owner reports it after each step.
+type EnvState struct {
+	Turn     int
+	Messages [][]sotopia.Message
+	Reason   string
+}
+
+// Book is one episode's bookkeeping (the Sotopia environment itself lives elsewhere: SetEnv).
 type Book struct {
 	spec    *Config
 	task    sotopia.Task
 	attempt int
 	seed    int64
 	setup   *sotopia.Setup
-	// Env is the Sotopia environment; Arms each seat's pool; Current each seat's active arm.
-	Env     *sotopia.Env
+	// env is what the book knows of the Sotopia environment (the environment actor owns it):
+	// the turn, the message log and the termination reason, as of the last step.
+	env EnvState
+	// Arms is each seat's pool; Current each seat's active arm.
 	Arms    [sotopia.Seats][]sotopia.ArmChoice
 	Current [sotopia.Seats]policy.Choice
 	Turns   []sotopia.TurnRecord
@@ -65,11 +74,7 @@ func NewBook(spec *Config, attempt int, task sotopia.Task, seed int64) (*Book, e
 		return nil, err
 	}
 	setup := &sotopia.Setup{Task: task, Env: env, Agents: agents, Era: spec.Era, MaxTurns: spec.MaxTurns, Omniscient: spec.Omniscient}
-	e, err := sotopia.NewEnv(setup)
-	if err != nil {
-		return nil, err
-	}
-	b := &Book{spec: spec, task: task, attempt: attempt, seed: seed, setup: setup, Env: e}
+	b := &Book{spec: spec, task: task, attempt: attempt, seed: seed, setup: setup}
 	for seat := range sotopia.Seats {
 		bg := setup.OwnBackground(seat)
 		for i, s := range spec.Strategies {
@@ -84,6 +89,12 @@ func NewBook(spec *Config, attempt int, task sotopia.Task, seed int64) (*Book, e
 	}
 	return b, nil
 }
+
+// Setup is the episode's setup (what the environment is built from).
+func (b *Book) Setup() *sotopia.Setup { return b.setup }
+
+// SetEnv records the environment's progress (after its reset and every step).
+func (b *Book) SetEnv(s EnvState) { b.env = s }
 
 // EpisodeSpec asks a world for this episode's participants.
 func (b *Book) EpisodeSpec() sotopia.EpisodeSpec {
@@ -100,7 +111,7 @@ func (b *Book) armID(seat int) string {
 // RecordStep appends the record of one environment step with every seat's active arm and the
 // agent's note on its action, if any.
 func (b *Book) RecordStep(seat int, a sotopia.AgentAction, note string) {
-	rec := sotopia.TurnRecord{Turn: b.Env.Turn(), Seat: seat, Action: a, ActionNote: note}
+	rec := sotopia.TurnRecord{Turn: b.env.Turn, Seat: seat, Action: a, ActionNote: note}
 	for s := range sotopia.Seats {
 		st := sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm, ArmID: b.armID(s), ArmProb: b.Current[s].Prob}
 		if a, c, ok := b.arm(s, st.Arm); ok && c != nil {
@@ -170,7 +181,7 @@ type SeatStep struct {
 //   - alternate: every fed seat learns, but only seat (t-1) mod 2 reselects after turn t (the
 //     artifact's runner starts its alternation with P1 on turn 1 and switches every turn).
 func (b *Book) PolicySteps(acting int) []SeatStep {
-	turn := b.Env.Turn()
+	turn := b.env.Turn
 	var out []SeatStep
 	for s := range sotopia.Seats {
 		if !b.spec.Optimised[s] {
@@ -199,8 +210,8 @@ func (b *Book) Feedback(seat int, context []float64) *policy.Feedback {
 func (b *Book) Finish(final *sotopia.Judgement, failure string) *sotopia.EpisodeLog {
 	ep := &sotopia.EpisodeLog{
 		PK: PK(b.spec.Tag, b.spec.RunSeed, b.task.PK, b.attempt), Environment: b.task.EnvID, Agents: b.task.AgentIDs,
-		Tag: b.spec.Tag, Models: b.Models, Messages: b.Env.Messages(), TaskID: b.task.PK, Codename: b.setup.Env.Codename,
-		Seed: b.seed, Attempt: b.attempt, Status: sotopia.StatusDone, Termination: b.Env.Reason(), Turns: b.Turns,
+		Tag: b.spec.Tag, Models: b.Models, Messages: b.env.Messages, TaskID: b.task.PK, Codename: b.setup.Env.Codename,
+		Seed: b.seed, Attempt: b.attempt, Status: sotopia.StatusDone, Termination: b.env.Reason, Turns: b.Turns,
 	}
 	if ep.Turns == nil {
 		ep.Turns = []sotopia.TurnRecord{}

@@ -42,17 +42,18 @@ func creditLog(t *testing.T, credit string, alternate bool, optimised [2]bool) [
 	t.Helper()
 	b := newTestBook(t, credit, optimised)
 	b.spec.Alternate = alternate
-	b.Env.Reset()
+	env := newTestEnv(t, b)
 	var log []string
 	for turn := 1; turn <= 4; turn++ {
-		acting := b.Env.Acting()
+		acting := env.Acting()
 		if acting != (turn-1)%2 {
 			t.Fatalf("turn %d: seat %d acts", turn, acting)
 		}
 		act := sotopia.AgentAction{ActionType: sotopia.ActionSpeak, Argument: fmt.Sprintf("line %d", turn)}
-		if _, _, _, err := b.Env.Step(acting, act); err != nil {
+		if _, _, _, err := env.Step(acting, act); err != nil {
 			t.Fatal(err)
 		}
+		b.SetEnv(EnvState{Turn: env.Turn(), Messages: env.Messages(), Reason: env.Reason()})
 		b.RecordStep(acting, act, "")
 		var j sotopia.Judgement
 		for s := range sotopia.Seats {
@@ -113,11 +114,12 @@ func TestCreditAssignment(t *testing.T) {
 
 func TestJudgementGivesRewardScoresAndRegret(t *testing.T) {
 	b := newTestBook(t, CreditAll, [2]bool{true, true})
-	b.Env.Reset()
+	env := newTestEnv(t, b)
 	act := sotopia.AgentAction{ActionType: sotopia.ActionSpeak, Argument: "hello"}
-	if _, _, _, err := b.Env.Step(0, act); err != nil {
+	if _, _, _, err := env.Step(0, act); err != nil {
 		t.Fatal(err)
 	}
+	b.SetEnv(EnvState{Turn: env.Turn()})
 	b.Current[0] = policy.Choice{Arm: 2, Prob: 0.25}
 	b.RecordStep(0, act, "")
 	if b.Feedback(0, nil) != nil {
@@ -172,4 +174,15 @@ func TestChooseRejectsArmsOutsideThePool(t *testing.T) {
 	if _, err := b.Choose(0, policy.Choice{Arm: 13}); err == nil || b.Current[0].Arm != 0 {
 		t.Fatalf("arm 13 of 13 accepted: %v", err)
 	}
+}
+
+// newTestEnv is the environment of a book's setup, reset (the environment actor's part).
+func newTestEnv(t *testing.T, b *Book) *sotopia.Env {
+	t.Helper()
+	env, err := sotopia.NewEnv(b.Setup())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Reset()
+	return env
 }

@@ -3,7 +3,7 @@
 package messages
 
 import (
-	"github.com/also-project/also/policy"
+	"github.com/also-project/also/policy/arms"
 	"github.com/also-project/also/sotopia"
 )
 
@@ -32,7 +32,7 @@ type Observe struct {
 }
 
 // Delivered acknowledges Observe and SetStrategy, so a turn starts only once every seat's state
-// is settled (agents of one world may share hidden state; ordering must not depend on scheduling).
+// (and the environment's hidden state) is settled: ordering must not depend on scheduling.
 type Delivered struct {
 	Seat int
 }
@@ -53,9 +53,48 @@ type Action struct {
 	Error string
 }
 
-// SetStrategy injects a selected arm into a seat's own background.
+// SetStrategy injects a selected arm into a seat's own background; the Environment gets it too
+// (a world's hidden state plays the active arms).
 type SetStrategy struct {
-	Arm sotopia.ArmChoice
+	Seat int
+	Arm  sotopia.ArmChoice
+}
+
+// ResetEnv asks the Environment to start the episode; it answers with the first TurnStart.
+type ResetEnv struct{}
+
+// NextTurn asks the Environment to open the next turn (once the strategies are in place).
+type NextTurn struct{}
+
+// TurnStart opens a turn: who acts, every seat's observation (the acting seat's carries the
+// world's cue, if it has hidden state) and the message log so far.
+type TurnStart struct {
+	Turn         int
+	Acting       int
+	Observations [sotopia.Seats]sotopia.Observation
+	Messages     [][]sotopia.Message
+	Error        string
+}
+
+// StepEnv applies the acting seat's action; WantDialogue asks for the dialogue text (context
+// embedding).
+type StepEnv struct {
+	Seat         int
+	Action       sotopia.AgentAction
+	WantDialogue bool
+}
+
+// Stepped is the Environment's reply to StepEnv: the new turn number, whether and why the
+// episode ended, the judge's request for this turn (or the episode, when Done), the dialogue
+// text if asked, and the message log.
+type Stepped struct {
+	Turn     int
+	Done     bool
+	Reason   string
+	Judge    sotopia.JudgeRequest
+	Dialogue string
+	Messages [][]sotopia.Message
+	Error    string
 }
 
 // JudgeTurn asks the Evaluator for the per-turn scores of both seats.
@@ -98,7 +137,7 @@ type Embedded struct {
 
 // InitPolicy gives a Policy actor its arms (with embeddings) before the first turn.
 type InitPolicy struct {
-	Arms []policy.Arm
+	Arms []arms.Arm
 }
 
 // PolicyReady acknowledges InitPolicy.
@@ -111,7 +150,7 @@ type PolicyReady struct {
 // asks for the next arm (if Select is set).
 type PolicyStep struct {
 	Turn     int
-	Feedback *policy.Feedback
+	Feedback *arms.Feedback
 	Select   bool
 	Context  []float64
 }
@@ -121,11 +160,11 @@ type PolicyChoice struct {
 	Seat     int
 	Turn     int
 	Selected bool
-	Choice   policy.Choice
+	Choice   arms.Choice
 	// Created is the chosen arm when the policy wrote it during the episode (a prompt
 	// optimiser's member past the pool), nil for pool arms; Evolution lists the optimiser steps
 	// the policy took in this step.
-	Created   *policy.Member
+	Created   *arms.Member
 	Evolution []sotopia.OptimiserEvent
 	Error     string
 }

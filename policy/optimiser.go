@@ -44,29 +44,6 @@ var ErrOptimiserStop = errors.New("optimiser stopped")
 // create (the context features and reports need it), with the same embedder as the seed arms.
 type Embedder func(text string) ([]float64, error)
 
-// Member is one arm of a population policy: a seed arm of the pool or a text the optimiser wrote
-// during the episode.
-type Member struct {
-	// Index identifies the arm in Choice.Arm and Feedback.Arm: pool arms keep their pool index,
-	// created arms get the next free index past the pool, never reused.
-	Index     int       `json:"index"`
-	ID        string    `json:"id"`
-	Text      string    `json:"text"`
-	Embedding []float64 `json:"-"`
-	// Parents are the IDs of the members the text was made from; Operator says how ("seed" for
-	// pool arms). Born is the turn after which it was created (0 for seeds).
-	Parents  []string `json:"parents,omitempty"`
-	Operator string   `json:"operator"`
-	Born     int      `json:"born"`
-	// Fitness is the latest reward (the artifact's "replace" update), or the inherited or
-	// initial value until Evaluated.
-	Fitness   float64 `json:"fitness"`
-	Evaluated bool    `json:"evaluated"`
-	// MutationPrompt and ThinkingStyle are PromptBreeder's per-unit operators.
-	MutationPrompt string `json:"mutation_prompt,omitempty"`
-	ThinkingStyle  string `json:"thinking_style,omitempty"`
-}
-
 // OptimiserEvent and Rejection are the records of optimiser steps (defined in sotopia, where
 // the episode log keeps them).
 type (

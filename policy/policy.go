@@ -7,6 +7,7 @@ package policy
 
 import (
 	"fmt"
+	"github.com/also-project/also/policy/arms"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -14,35 +15,14 @@ import (
 	"github.com/also-project/also/nn"
 )
 
-// Arm is one strategy of a seat's pool as a policy sees it.
-type Arm struct {
-	Index int
-	ID    string
-	// Embedding of the arm text (or strategy text); nil when the policy needs none.
-	Embedding []float64
-	// Text is the full arm text; the population policies (opro, evoprompt-*, promptbreeder)
-	// show it to their optimiser.
-	Text string
-}
-
-// Feedback is one observed reward for the arm that was active.
-type Feedback struct {
-	Turn   int
-	Arm    int
-	Reward float64 // in [0,1]
-	// Dims are the seven normalised Sotopia-Eval scores behind Reward, when known.
-	Dims []float64
-	// Context is the embedding of the dialogue so far (shared by both seats), nil if disabled.
-	Context []float64
-}
-
-// Choice is a selection: the arm, the probability it was drawn with, and the whole distribution
-// where the policy has one.
-type Choice struct {
-	Arm   int
-	Prob  float64
-	Probs []float64
-}
+// The policy's vocabulary is defined in package arms (plain data, so the actors' protocol can
+// carry it without importing the policies and their neural networks).
+type (
+	Arm      = arms.Arm
+	Feedback = arms.Feedback
+	Choice   = arms.Choice
+	Member   = arms.Member
+)
 
 // Policy chooses arms.
 type Policy interface {

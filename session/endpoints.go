@@ -40,6 +40,11 @@ func checkEndpoints(ctx context.Context, world sotopia.World, logw io.Writer) er
 	m := w.models
 	add("p1_model", m.seats[0], false)
 	add("p2_model", m.seats[1], false)
+	for seat := range sotopia.Seats {
+		for _, model := range m.stages[seat] {
+			add(fmt.Sprintf("p%d_agent", seat+1), model, false)
+		}
+	}
 	if m.perTurn {
 		add("reward_eval_model", m.rewardJudge, false)
 		add("embedding_model", m.embedder, true)

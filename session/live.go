@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"github.com/also-project/also/sotopia/agents"
 	"io"
 	"log/slog"
 	"os"
@@ -56,7 +57,11 @@ func (w *liveWorld) RunUsage() sotopia.Usage { return live.Usage(w.Meter()) }
 
 // liveModels are the models of a live run after defaults, and which of them were defaulted.
 type liveModels struct {
-	seats                             [sotopia.Seats]string
+	// seats are the seats' own models ("" for a seat whose agent is not llm).
+	seats [sotopia.Seats]string
+	// agents are the seat agents; stages the models of a switching seat, in stage order.
+	agents                            [sotopia.Seats]agents.Spec
+	stages                            [sotopia.Seats][]string
 	rewardJudge, finalJudge, embedder string
 	optimizer                         string // "" when the bandit writes no arm texts
 	// perTurn says whether the per-turn judge and the embedder are called at all.
@@ -89,6 +94,18 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	}
 	lc := live.DefaultConfig()
 	lc.P1Model, lc.P2Model = models.seats[0], models.seats[1]
+	lc.SeatAgents = models.agents
+	for seat := range sotopia.Seats {
+		if lc.SeatAgents[seat].IsLLM() {
+			continue
+		}
+		// The seat's own model is never called; live.Config still wants a name.
+		if seat == 0 {
+			lc.P1Model = models.placeholder()
+		} else {
+			lc.P2Model = models.placeholder()
+		}
+	}
 	lc.RewardEvalModel, lc.TerminalEvalModel, lc.EmbeddingModel = models.rewardJudge, models.finalJudge, models.embedder
 	lc.OptimizerModel = models.optimizer
 	lc.Temperature, lc.MaxTokens = cfg.Temperature, cfg.MaxTokens
@@ -99,7 +116,7 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 	if err != nil {
 		return nil, explainMissingKey(err, models)
 	}
-	fmt.Fprintf(logw, "live world: p1 %s, p2 %s, terminal judge %s, ", lc.P1Model, lc.P2Model, lc.TerminalEvalModel)
+	fmt.Fprintf(logw, "live world: p1 %s, p2 %s, terminal judge %s, ", models.seatName(0), models.seatName(1), lc.TerminalEvalModel)
 	if models.perTurn {
 		fmt.Fprintf(logw, "per-turn judge %s, embedder %s", lc.RewardEvalModel, lc.EmbeddingModel)
 		if lc.OptimizerModel != "" {
@@ -120,7 +137,19 @@ func newLiveWorld(cfg config.Run, opt Options) (*liveWorld, error) {
 // paper's (live.Default*), noting each default so the user sees which endpoints the run calls.
 func resolveLiveModels(cfg config.Run) (liveModels, error) {
 	var m liveModels
+	var err error
+	if m.agents, err = cfg.SeatAgents(); err != nil {
+		return m, err
+	}
 	for seat, field := range []string{"p1_model", "p2_model"} {
+		if sw := m.agents[seat].Switch; sw != nil {
+			for _, st := range sw.Stages {
+				m.stages[seat] = append(m.stages[seat], st.Model)
+			}
+		}
+		if !m.agents[seat].IsLLM() {
+			continue
+		}
 		m.seats[seat] = cfg.SeatModel(seat)
 		if m.seats[seat] == llm.SimModel {
 			return m, fmt.Errorf("%s = sim while other models are live: the simulated world cannot play beside LLMs; "+
@@ -142,7 +171,7 @@ func resolveLiveModels(cfg config.Run) (liveModels, error) {
 		case given != "":
 			return given, nil
 		case !used && field != "terminal_eval_model":
-			return m.seats[0], nil
+			return m.placeholder(), nil
 		}
 		m.notes = append(m.notes, fmt.Sprintf("%s not set: using %s, the paper's %s (change it with %s)", field, paper, role, flag))
 		return paper, nil
@@ -165,9 +194,53 @@ func resolveLiveModels(cfg config.Run) (liveModels, error) {
 	return m, nil
 }
 
+// placeholder names a model for a role that is never called: a model the run calls anyway.
+func (m liveModels) placeholder() string {
+	for seat := range sotopia.Seats {
+		if m.seats[seat] != "" {
+			return m.seats[seat]
+		}
+		if len(m.stages[seat]) > 0 {
+			return m.stages[seat][0]
+		}
+	}
+	return m.finalJudge
+}
+
+// seatModel is the model a seat's action call goes to at an environment turn: "" for a seat
+// whose agent calls no LLM (scripted, script, registered); a switch by episode is estimated on
+// its first model.
+func (m liveModels) seatModel(seat, turn int) string {
+	sa := m.agents[seat]
+	switch {
+	case sa.IsLLM():
+		return m.seats[seat]
+	case sa.Switch != nil && !sa.Switch.ByEpisode:
+		return m.stages[seat][sa.Switch.StageAt(turn)]
+	case sa.Switch != nil:
+		return m.stages[seat][0]
+	}
+	return ""
+}
+
+// seatName says what plays a seat, for the log.
+func (m liveModels) seatName(seat int) string {
+	if m.agents[seat].IsLLM() {
+		return m.seats[seat]
+	}
+	return m.agents[seat].String()
+}
+
 // called lists the models the run sends requests to.
 func (m liveModels) called() []string {
-	out := []string{m.seats[0], m.seats[1], m.finalJudge}
+	var out []string
+	for seat := range sotopia.Seats {
+		if m.seats[seat] != "" {
+			out = append(out, m.seats[seat])
+		}
+		out = append(out, m.stages[seat]...)
+	}
+	out = append(out, m.finalJudge)
 	if m.perTurn {
 		out = append(out, m.rewardJudge, m.embedder)
 	}

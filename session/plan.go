@@ -140,7 +140,12 @@ func PlanRun(cfg config.Run, a PlanAssumptions) (*Plan, error) {
 	tally := newPlanTally()
 	// Every role has a row, in call order; one that is never called says so.
 	for seat := range sotopia.Seats {
-		tally.add(PlanAgent, models.seats[seat], 0, 0, 0)
+		if models.agents[seat].IsLLM() {
+			tally.add(PlanAgent, models.seats[seat], 0, 0, 0)
+		}
+		for _, stage := range models.stages[seat] {
+			tally.add(PlanAgent, stage, 0, 0, 0)
+		}
 	}
 	turnJudge, embedder := models.rewardJudge, models.embedder
 	if !models.perTurn {
@@ -237,7 +242,9 @@ func planEpisode(setup *sotopia.Setup, strategies []sotopia.Strategy, optimised 
 		if optimised[seat] && acted[seat] > 0 {
 			chars += armExtra[seat]
 		}
-		t.add(PlanAgent, m.seats[seat], 1, int64(llm.EstimateTokens(chars)), int64(llm.EstimateTokens(len(actionJSON))))
+		if model := m.seatModel(seat, env.Turn()); model != "" {
+			t.add(PlanAgent, model, 1, int64(llm.EstimateTokens(chars)), int64(llm.EstimateTokens(len(actionJSON))))
+		}
 		acted[seat]++
 		next, done, _, err := env.Step(seat, action)
 		if err != nil {

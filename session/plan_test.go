@@ -231,3 +231,22 @@ func TestPlanPromptLengthsAreAdditive(t *testing.T) {
 		hist += "\n" + next[0].Text
 	}
 }
+
+// A scripted seat makes no agent call in the plan; a switching seat's calls go to the model of
+// each turn (3 episodes of 5 steps: seat 2 acts on turns 1 and 3, the switch is at turn 3).
+func TestPlanCountsSeatAgents(t *testing.T) {
+	scripted := mustPlan(t, planCfg(func(c *config.Run) { c.P2Agent = "scripted:refuser" }))
+	if got := scripted.calls(PlanAgent); got != 9 {
+		t.Errorf("with a scripted seat 2: %d agent calls, want 9 (seat 1's three per episode)", got)
+	}
+	sw := mustPlan(t, planCfg(func(c *config.Run) { c.P2Agent = "switch:openai/gpt-4o-mini@0,openai/gpt-4o@3" }))
+	byModel := map[string]int64{}
+	for _, r := range sw.Rows {
+		if r.Role == PlanAgent {
+			byModel[r.Model] += r.Calls
+		}
+	}
+	if byModel[planModel] != 9 || byModel["openai/gpt-4o-mini"] != 3 || byModel["openai/gpt-4o"] != 3 {
+		t.Errorf("switching seat 2: agent calls by model %v", byModel)
+	}
+}

@@ -16,7 +16,11 @@ func NewWorld(cfg config.Run, ds *sotopia.Dataset, opt Options) (sotopia.World, 
 		}
 		return w, func() {}, nil
 	}
-	w, err := sim.New(cfg.Sim, ds)
+	seats, err := cfg.SeatAgents()
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := sim.NewWithAgents(cfg.Sim, ds, seats)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,9 @@
 package sotopia
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // Era selects Sotopia's rendering and termination rules (sotopia.md sections 2.2 and 2.7).
 type Era string
@@ -33,6 +36,9 @@ type Observation struct {
 	// Text is the rendered observation exactly as Sotopia logs it.
 	Text             string       `json:"text"`
 	AvailableActions []ActionType `json:"available_actions"`
+	// Cue is what a world with hidden state (Hidden) tells the acting seat's agent about the turn
+	// it must voice (the sim world's decided action and what it reveals); nil otherwise.
+	Cue json.RawMessage `json:"cue,omitempty"`
 }
 
 // ArmChoice is a strategy selected for a seat: its index in the pool, id, the strategy text and the
@@ -70,6 +76,9 @@ type ActionNoter interface {
 type JudgeRequest struct {
 	Turn    int    `json:"turn"`
 	History string `json:"history"`
+	// Facts is what a world with hidden state (Hidden) tells its judge about the turn or the
+	// episode; nil otherwise.
+	Facts json.RawMessage `json:"facts,omitempty"`
 }
 
 // Judgement is the judge's verdict for both seats.
@@ -102,6 +111,9 @@ type EpisodeSpec struct {
 	Arms [Seats][]ArmChoice
 	// Optimised says which seats have a policy.
 	Optimised [Seats]bool
+	// Episode is the task's 0-based position in the run's plan (a switching opponent may change
+	// model by episode).
+	Episode int
 }
 
 // EpisodeWorld holds the participants of one episode.
@@ -116,6 +128,22 @@ type EpisodeWorld struct {
 	// Optimiser writes new arm texts for the prompt-optimising policies (opro, evoprompt-*,
 	// promptbreeder); nil when the world has none configured.
 	Optimiser Optimiser
+	// Hidden is the world's hidden state of the episode (the sim world's; nil for a live one).
+	// The environment actor owns it; agents and the judge learn from it only through Cue and
+	// Facts in their messages, so no state is shared between the actors of an episode.
+	Hidden Hidden
+}
+
+// Hidden is a world's hidden state for one episode, driven by the environment alone.
+type Hidden interface {
+	// SetArm makes arm the seat's active strategy from the next turn on.
+	SetArm(seat int, arm ArmChoice)
+	// Cue plays the hidden side of the turn obs prompts (the acting seat's) and returns what its
+	// agent needs to voice it. Asking again for the same turn returns the same cue.
+	Cue(obs Observation) (json.RawMessage, error)
+	// TurnFacts and EpisodeFacts are what the judge needs for a played turn and for the episode.
+	TurnFacts(turn int) (json.RawMessage, error)
+	EpisodeFacts() (json.RawMessage, error)
 }
 
 // World builds episodes: the simulated world (sotopia/sim) or the live one (LLMs, sotopia/live).

@@ -158,6 +158,8 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.StringVar(&r.Model, "model", r.Model, "both agents' model: sim, openrouter/<vendor>/<model>, openai/<model>, custom/<model>@<url>")
 	fs.StringVar(&r.P1Model, "p1-model", r.P1Model, "seat 1's model (overrides --model)")
 	fs.StringVar(&r.P2Model, "p2-model", r.P2Model, "seat 2's model (overrides --model)")
+	fs.StringVar(&r.P1Agent, "p1-agent", r.P1Agent, "what plays seat 1: llm (its model), scripted:refuser|staller|leaver, script:FILE, switch:MODEL@TURN,MODEL@TURN... or a registered agent")
+	fs.StringVar(&r.P2Agent, "p2-agent", r.P2Agent, "what plays seat 2 (as --p1-agent)")
 	fs.StringVar(&r.RewardEvalModel, "reward-eval-model", r.RewardEvalModel, "per-turn judge model (live runs default to "+live.DefaultRewardEvalModel+")")
 	fs.StringVar(&r.TerminalEvalModel, "terminal-eval-model", r.TerminalEvalModel, "terminal judge model (live runs default to "+live.DefaultTerminalEvalModel+")")
 	fs.StringVar(&r.EmbeddingModel, "embedding-model", r.EmbeddingModel, "context/arm embedding model (live runs default to "+live.DefaultEmbeddingModel+")")

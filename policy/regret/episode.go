@@ -1,11 +1,17 @@
 package regret
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+	"time"
 
+	"github.com/also-project/also/actors"
+	"github.com/also-project/also/loop"
+	"github.com/also-project/also/nn"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/sim"
@@ -15,10 +21,13 @@ import (
 // arm pools and the policies' view of the arms (embeddings of the full arm texts, as the episode
 // actor computes them with the world's embedder).
 type world struct {
-	seed  int64
-	setup *sotopia.Setup
-	arms  [sotopia.Seats][]sotopia.ArmChoice
-	embed [sotopia.Seats][][]float64
+	// runSeed is the run seed of the episode's actor run; seed the episode seed it derives
+	// (loop.Seed), which the hidden state and the policies are seeded with.
+	runSeed int64
+	seed    int64
+	setup   *sotopia.Setup
+	arms    [sotopia.Seats][]sotopia.ArmChoice
+	embed   [sotopia.Seats][][]float64
 }
 
 type job struct {
@@ -35,7 +44,9 @@ type plan struct {
 	polCfg                policy.Config
 	worlds                []*world
 	jobs                  []job
-	emb                   *sim.HashEmbedder // embeds the arm texts population policies create
+	ds                    *sotopia.Dataset
+	strategies            []sotopia.Strategy
+	pool                  *nn.Pool // the neural policies' training workers, shared by every episode
 }
 
 func (p *plan) index(opp, bandit string, ep int) int {
@@ -90,8 +101,14 @@ func newPlan(opts Options) (*plan, error) {
 	if p.worlds, err = buildWorlds(opts, p.simCfg.Dim); err != nil {
 		return nil, err
 	}
-	if p.emb, err = sim.NewHashEmbedder(p.simCfg.Dim); err != nil {
-		return nil, fmt.Errorf("world: %w", err)
+	if p.ds, err = sotopia.Embedded(); err != nil {
+		return nil, err
+	}
+	if p.strategies, err = sotopia.Strategies(opts.StrategyVersion); err != nil {
+		return nil, fmt.Errorf("strategy version: %w", err)
+	}
+	if p.pool, err = nn.NewPool(runtime.GOMAXPROCS(0)); err != nil {
+		return nil, err
 	}
 	for _, opp := range p.opponents {
 		for _, b := range p.bandits {
@@ -130,7 +147,8 @@ func buildWorlds(opts Options, dim int) ([]*world, error) {
 		if err != nil {
 			return nil, err
 		}
-		w := &world{seed: opts.Seed + int64(i), setup: &sotopia.Setup{Task: task, Env: env, Agents: agents,
+		run := opts.Seed + int64(i)
+		w := &world{runSeed: run, seed: loop.Seed(run, task.PK, 0), setup: &sotopia.Setup{Task: task, Env: env, Agents: agents,
 			Era: sotopia.EraBenchmark, MaxTurns: opts.Turns}}
 		for seat := range sotopia.Seats {
 			bg := w.setup.OwnBackground(seat)
@@ -152,92 +170,49 @@ type episodeStats struct {
 	created                      float64 // arms a population policy created, per seat
 }
 
-// play runs one episode: both seats open on arm 0; after each turn every optimised seat updates
-// with its reward and selects the next arm.
-func (p *plan) play(j job) (episodeStats, error) {
+// play runs one episode through the actors, as `also run` plays it (environment, sim agents,
+// sim judge, evaluator and one policy actor per optimised seat, credit all, no context), on its
+// own actor system; the world hands over every turn's hidden outcome (sim.World.Observed), from
+// which the regrets come:
+//
+//	dynamic regret at turn t = max over A_t of mu_t(a) - mu_t(played),
+//	A_t = the seat's pool plus every created arm (population policies) the seat had played by t;
+//	static regret = max over pool arms a of sum_t mu_t(a) - sum_t mu_t(played).
+//
+// Both seats open on arm 0; a scripted opponent's seat has no policy and is not averaged.
+func (p *plan) play(ctx context.Context, j job) (episodeStats, error) {
 	cfg := p.simCfg
 	cfg.Opponent = j.opponent
 	w := j.world
-	game, err := sim.NewGame(cfg, w.setup, w.arms, w.seed)
-	if err != nil {
+	fail := func(err error) (episodeStats, error) {
 		return episodeStats{}, fmt.Errorf("%s vs %s, task %s: %w", j.bandit, j.opponent, w.setup.Task.PK, err)
 	}
-	var optimised [sotopia.Seats]bool
-	var pols [sotopia.Seats]policy.Policy
-	var maps [sotopia.Seats]*armMap // population policies only (population.go)
-	for seat := range sotopia.Seats {
-		if sim.IsScripted(j.opponent) && seat == sim.ScriptedSeat([sotopia.Seats]bool{true, true}) {
-			continue
-		}
-		arms := make([]policy.Arm, len(w.arms[seat]))
-		for k, a := range w.arms[seat] {
-			// A private copy: policies own their arms and may keep or change them.
-			arms[k] = policy.Arm{Index: k, ID: a.ID, Text: a.Text, Embedding: append([]float64(nil), w.embed[seat][k]...)}
-		}
-		// Seeded like the episode actor's policies: episode seed, seat + 1.
-		rng := rand.New(rand.NewPCG(uint64(w.seed), uint64(seat)+1))
-		params := policy.Params{Arms: arms, Rand: rng, Config: p.polCfg}
-		populationParams(&params, w, seat, p.emb)
-		if pols[seat], err = policy.New(j.bandit, params); err != nil {
-			return episodeStats{}, err
-		}
-		maps[seat] = newArmMap(pols[seat], w.setup.OwnBackground(seat))
-		optimised[seat] = true
+	base, err := sim.New(cfg, p.ds)
+	if err != nil {
+		return fail(err)
 	}
-
-	var active [sotopia.Seats]int
-	var dyn, reward [sotopia.Seats]float64
-	var cum [sotopia.Seats][]float64 // Σ_t μ_t(a) per arm
-	var got [sotopia.Seats]float64   // Σ_t μ_t(played)
-	turns := 0
-	for t := 1; t <= p.turns && !game.Over(); t++ {
-		played := active
-		var avail [sotopia.Seats][]int
-		for seat, am := range maps {
-			if am != nil {
-				avail[seat] = am.sync(game, seat)
-				played[seat] = am.gameArm(game, seat, active[seat])
-			}
-		}
-		out, err := game.Play(played)
-		if err != nil {
-			return episodeStats{}, fmt.Errorf("%s vs %s, task %s, turn %d: %w", j.bandit, j.opponent, w.setup.Task.PK, t, err)
-		}
-		turns = t
-		for seat := range sotopia.Seats {
-			if !optimised[seat] {
-				continue
-			}
-			if maps[seat] != nil {
-				dyn[seat] += bestOf(out, seat, len(w.arms[seat]), avail[seat]) - out.Mu[seat]
-			} else {
-				dyn[seat] += out.Regret[seat]
-			}
-			reward[seat] += out.Reward[seat]
-			got[seat] += out.Mu[seat]
-			if cum[seat] == nil {
-				cum[seat] = make([]float64, len(out.Expected[seat]))
-			}
-			for a, mu := range out.Expected[seat] {
-				cum[seat][a] += mu
-			}
-		}
-		if t == p.turns || game.Over() {
-			break // no turn follows, so nothing to select
-		}
-		for seat, pol := range pols {
-			if pol == nil {
-				continue
-			}
-			if err := pol.Update(policy.Feedback{Turn: t, Arm: active[seat], Reward: out.Reward[seat]}); err != nil {
-				return episodeStats{}, err
-			}
-			c, err := pol.Select(t, nil)
-			if err != nil {
-				return episodeStats{}, err
-			}
-			active[seat] = c.Arm
-		}
+	var outs []sim.Outcome // appended by the episode's environment actor, read once Run returns
+	optimised := [sotopia.Seats]bool{true, true}
+	if sim.IsScripted(j.opponent) {
+		optimised[sim.ScriptedSeat(optimised)] = false
+	}
+	spec := actors.Spec{Dataset: p.ds, World: base.Observed(func(o sim.Outcome) { outs = append(outs, o) }),
+		Tasks: []sotopia.Task{w.setup.Task}, Era: sotopia.EraBenchmark, MaxTurns: p.turns,
+		Optimised: optimised, Bandit: j.bandit, Policy: p.polCfg, Strategies: p.strategies, Pool: p.pool,
+		Credit: actors.CreditAll, Seed: w.runSeed, Tag: "bench-regret", BatchSize: 1,
+		StepTimeout: time.Hour, Sink: discardSink{}}
+	res, err := actors.Run(ctx, spec)
+	if err != nil {
+		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return episodeStats{}, err
+	}
+	if len(res.Attempts) != 1 || res.Attempts[0].Status != sotopia.StatusDone {
+		return fail(fmt.Errorf("episode not played: %+v", res.Attempts))
+	}
+	if len(outs) == 0 {
+		return fail(errors.New("no turn played"))
 	}
 
 	var st episodeStats
@@ -247,21 +222,35 @@ func (p *plan) play(j job) (episodeStats, error) {
 			continue
 		}
 		n++
-		best := math.Inf(-1)
-		for _, c := range cum[seat] {
-			best = math.Max(best, c)
+		pool := len(w.arms[seat])
+		cum := make([]float64, pool)
+		var dyn, got, reward float64
+		var played []int // created arms played so far, as hidden-state indices
+		for _, out := range outs {
+			if a := out.Arms[seat]; a >= pool && !slices.Contains(played, a) {
+				played = append(played, a)
+			}
+			dyn += bestOf(out, seat, pool, played) - out.Mu[seat]
+			got += out.Mu[seat]
+			reward += out.Reward[seat]
+			for a, mu := range out.Expected[seat] {
+				cum[a] += mu
+			}
 		}
-		st.regret += dyn[seat]
-		st.staticRegret += best - got[seat]
-		st.reward += reward[seat] / float64(turns)
-		if maps[seat] != nil {
-			st.created += float64(len(maps[seat].game))
-		}
+		st.regret += dyn
+		st.staticRegret += slices.Max(cum) - got
+		st.reward += reward / float64(len(outs))
+		st.created += float64(len(played))
 	}
 	st.created /= n
 	st.regret /= n
 	st.staticRegret /= n
 	st.reward /= n
-	st.turns = turns
+	st.turns = len(outs)
 	return st, nil
 }
+
+// discardSink keeps nothing: the bench reads the hidden outcomes, not the episode log.
+type discardSink struct{}
+
+func (discardSink) Save(context.Context, *sotopia.EpisodeLog) error { return nil }

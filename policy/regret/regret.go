@@ -1,13 +1,16 @@
 // Package regret benchmarks the registered bandits against the simulated world's opponent
 // profiles, where the expected reward of every arm is known each turn.
 //
-// For every (opponent, bandit) pair it plays Seeds episodes of Turns turns on the sim world's
-// plain game (sotopia/sim.Game: no actors, no text). Episode i uses the i-th task of a seeded
-// permutation of the subset and game seed Seed+i for every bandit and opponent, so all bandits
-// face the same worlds (common random numbers). Both seats are optimised by their own instance of
-// the same bandit (bilateral, the paper's "Both" setting); against a scripted opponent only the
-// seat facing it is. As in the episode loop (also-method.md 1.4) every seat opens on arm 0, and
-// after each turn updates with its observed reward and selects the arm of the next turn.
+// For every (opponent, bandit) pair it plays Seeds episodes of Turns turns through the actors,
+// exactly as `also run` plays a sim episode (package actors: environment, sim agents and judge,
+// evaluator, one policy actor per optimised seat; one actor system per episode, Workers at
+// once). Episode i uses the i-th task of a seeded permutation of the subset and run seed Seed+i
+// for every bandit and opponent, so all bandits face the same worlds (common random numbers).
+// Both seats are optimised by their own instance of the same bandit (bilateral, the paper's
+// "Both" setting); against a scripted opponent only the seat facing it is. As in the episode
+// loop (also-method.md 1.4) every seat opens on arm 0, and after each turn updates with the
+// judge's reward and selects the arm of the next turn (credit all). The expected rewards come
+// from the hidden state (sim.World.Observed), which the episode log does not keep.
 //
 // Per episode and optimised seat, with μ_t(a) the expected reward of arm a at turn t (the other
 // seat's arm held at what it played):
@@ -24,7 +27,8 @@
 // The default world disables trust-based leaving: a seat that leaves ends the episode and cuts
 // the regret sum short, which would reward the bandits that sour the conversation. The scripted
 // leaver still leaves (that is its whole behaviour); its rows report the turns actually played.
-// The game has no dialogue, so no policy receives a context embedding.
+// No policy receives a context embedding (the default; Options.Policy can change the policy
+// settings, not that).
 package regret
 
 import (
@@ -87,7 +91,7 @@ type Row struct {
 	StaticRegretSE float64 `json:"static_regret_se"`
 	Episodes       int     `json:"episodes"`
 	// ArmsCreated is the mean number of arm texts a population policy (opro, evoprompt-*,
-	// promptbreeder) created and played or offered per seat and episode; 0 for the others.
+	// promptbreeder) created and then played, per seat and episode; 0 for the others.
 	ArmsCreated float64 `json:"arms_created,omitempty"`
 }
 
@@ -130,7 +134,7 @@ func (p *plan) runAll(ctx context.Context, stats []episodeStats) error {
 				if ctx.Err() != nil {
 					continue // cancelled: drain without playing
 				}
-				st, err := p.play(p.jobs[j])
+				st, err := p.play(ctx, p.jobs[j])
 				if err != nil {
 					cancel(err)
 					continue // keep draining so the feeder never blocks

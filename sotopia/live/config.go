@@ -5,6 +5,7 @@ package live
 
 import (
 	"fmt"
+	"github.com/also-project/also/sotopia/agents"
 	"math"
 
 	"github.com/also-project/also/llm"
@@ -18,6 +19,9 @@ const Name = "live"
 type Config struct {
 	// P1Model and P2Model play seats 0 and 1 (heterogeneous pairing when they differ).
 	P1Model, P2Model string
+	// SeatAgents puts another agent than the LLM in a seat (package agents; zero: llm). A seat
+	// that is not llm never calls its P1Model/P2Model (a switch seat calls its stage models).
+	SeatAgents [sotopia.Seats]agents.Spec
 	// RewardEvalModel is the per-turn judge, TerminalEvalModel the end-of-episode judge.
 	RewardEvalModel, TerminalEvalModel string
 	// EmbeddingModel embeds arm texts and the dialogue so far.

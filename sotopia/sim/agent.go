@@ -2,68 +2,60 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"github.com/also-project/also/sotopia/agents"
 	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"github.com/also-project/also/sotopia"
 )
 
-// episode is the state both agents and the judge of one episode share. Calls arrive from
-// different actors, so every access takes the lock even though the protocol is sequential.
-type episode struct {
-	mu      sync.Mutex
-	m       *model
-	names   [sotopia.Seats]string
-	first   [sotopia.Seats]string
-	goals   [sotopia.Seats]string // first-person goal, for the goal line of utterances
-	text    [sotopia.Seats]*rand.Rand
-	actions []sotopia.AgentAction // the action of every played turn
-}
-
-func newEpisode(m *model, setup *sotopia.Setup) *episode {
-	ep := &episode{m: m}
-	for i, a := range setup.Agents {
-		ep.names[i], ep.first[i] = fmt.Sprintf("Agent %d", i+1), fmt.Sprintf("Agent %d", i+1)
-		if a != nil {
-			ep.names[i] = a.Name()
-			ep.first[i] = a.FirstName
-			if ep.first[i] == "" {
-				ep.first[i] = ep.names[i]
-			}
-		}
-		if i < len(setup.Env.AgentGoals) {
-			ep.goals[i] = firstPerson(goalCore(setup.Env.AgentGoals[i]))
-		}
-		ep.text[i] = stream(m.seed, m.task, "text", itoa(i))
-	}
-	return ep
-}
-
 // Agent is a simulated Sotopia agent (or the scripted opponent) of one seat. It implements
-// sotopia.Agent.
+// sotopia.Agent. The episode's hidden state decides what the seat does (the environment owns
+// it); the agent voices that decision, delivered as the observation's cue, with its own random
+// text stream. It shares no state with any other participant.
 type Agent struct {
-	ep   *episode
-	seat int
+	seat      int
+	partner   string // the other seat's first name
+	goal      string // first-person goal, for the goal line of utterances
+	text      *rand.Rand
+	scripted  bool
+	behaviour agents.Behaviour
+	script    *agents.Script
+	answered  map[int]sotopia.AgentAction
 }
 
-// SetStrategy makes arm the seat's active strategy from the next turn on. The world reads the
-// arm's description, so strategies that are not in the pool (rewritten by a prompt optimiser)
-// get their own features. A scripted agent records the arm but ignores it.
-func (a *Agent) SetStrategy(arm sotopia.ArmChoice) {
-	a.ep.mu.Lock()
-	defer a.ep.mu.Unlock()
-	a.ep.m.seats[a.seat].active = a.ep.m.armIndex(a.seat, arm)
+// newAgent builds seat's agent; scripted says the hidden state plays the seat as the given
+// behaviour or script.
+func newAgent(seat int, setup *sotopia.Setup, seed int64, task string, scripted scriptedSeat) *Agent {
+	a := &Agent{seat: seat, text: stream(seed, task, "text", itoa(seat)), answered: map[int]sotopia.AgentAction{}}
+	a.partner = fmt.Sprintf("Agent %d", 2-seat)
+	if p := setup.Agents[1-seat]; p != nil {
+		a.partner = p.FirstName
+		if a.partner == "" {
+			a.partner = p.Name()
+		}
+	}
+	if seat < len(setup.Env.AgentGoals) {
+		a.goal = firstPerson(goalCore(setup.Env.AgentGoals[seat]))
+	}
+	if scripted.seat == seat {
+		a.scripted, a.behaviour, a.script = true, scripted.behaviour, scripted.script
+	}
+	return a
 }
 
-// Observe implements sotopia.Agent. A simulated agent needs no inbox: both seats read the shared
-// hidden state, and the turn to play comes with Act's observation.
+// SetStrategy implements sotopia.Agent. The strategy acts through the hidden state (the
+// environment gets it too); the agent voices what the state decides, so it keeps nothing.
+func (a *Agent) SetStrategy(sotopia.ArmChoice) {}
+
+// Observe implements sotopia.Agent. A simulated agent needs no inbox: the turn to voice comes
+// with Act's observation.
 func (a *Agent) Observe(sotopia.Observation) {}
 
-// Act plays the turn that obs prompts (turn obs.Turn+1): it advances the hidden state and
-// returns the seat's action. Asking again for a turn already played returns the same action,
-// so a retried request never advances the world twice.
+// Act implements sotopia.Agent: it voices the turn that obs prompts (turn obs.Turn+1) as the
+// observation's cue says. Asking again for a turn already played returns the same action.
 func (a *Agent) Act(ctx context.Context, obs sotopia.Observation) (sotopia.AgentAction, error) {
 	if err := ctx.Err(); err != nil {
 		return sotopia.AgentAction{}, err
@@ -71,58 +63,46 @@ func (a *Agent) Act(ctx context.Context, obs sotopia.Observation) (sotopia.Agent
 	if obs.Seat != a.seat {
 		return sotopia.AgentAction{}, fmt.Errorf("sim agent of seat %d got an observation for seat %d", a.seat, obs.Seat)
 	}
-	ep := a.ep
-	ep.mu.Lock()
-	defer ep.mu.Unlock()
-	turn, played := obs.Turn+1, len(ep.m.turns)
-	switch {
-	case obs.Turn < 0:
-		return sotopia.AgentAction{}, fmt.Errorf("sim agent of seat %d: negative observation turn %d", a.seat, obs.Turn)
-	case turn <= played:
-		if ep.m.turns[turn-1].Actor != a.seat {
-			return sotopia.AgentAction{}, fmt.Errorf("sim agent of seat %d: turn %d was played by seat %d", a.seat, turn, ep.m.turns[turn-1].Actor)
-		}
-		return ep.actions[turn-1], nil
-	case turn > played+1:
-		return sotopia.AgentAction{}, fmt.Errorf("sim agent of seat %d: observation of turn %d but only %d turns played", a.seat, obs.Turn, played)
+	if act, ok := a.answered[obs.Turn]; ok {
+		return act, nil
 	}
-	rec, err := ep.m.step(a.seat, allowedSet(obs.AvailableActions))
-	if err != nil {
-		return sotopia.AgentAction{}, err
+	if len(obs.Cue) == 0 {
+		return sotopia.AgentAction{}, fmt.Errorf("sim agent of seat %d: observation of turn %d has no cue (the environment plays the hidden state)", a.seat, obs.Turn)
 	}
-	act := ep.utter(rec)
-	ep.actions = append(ep.actions, act)
+	var c cue
+	if err := json.Unmarshal(obs.Cue, &c); err != nil {
+		return sotopia.AgentAction{}, fmt.Errorf("sim agent of seat %d: cue of turn %d: %w", a.seat, obs.Turn, err)
+	}
+	if c.Seat != a.seat || c.Turn != obs.Turn+1 {
+		return sotopia.AgentAction{}, fmt.Errorf("sim agent of seat %d: cue for seat %d turn %d on the observation of turn %d", a.seat, c.Seat, c.Turn, obs.Turn)
+	}
+	act := a.utter(&c)
+	a.answered[obs.Turn] = act
 	return act, nil
 }
 
-// allowedSet is nil (everything allowed) for an empty list.
-func allowedSet(types []sotopia.ActionType) map[sotopia.ActionType]bool {
-	if len(types) == 0 {
-		return nil
+// utter renders the action the hidden state decided for a turn as readable text.
+func (a *Agent) utter(c *cue) sotopia.AgentAction {
+	r := a.text
+	if a.scripted && a.script != nil {
+		act := a.script.ActionFor(c.OwnTurns, a.partner)
+		if act.ActionType != c.Action { // the observation did not allow the script's action
+			act = agents.Fallback(c.Action)
+		}
+		return act
 	}
-	m := make(map[sotopia.ActionType]bool, len(types))
-	for _, t := range types {
-		m[t] = true
-	}
-	return m
-}
-
-// utter renders the action the model decided for a turn as readable text.
-func (ep *episode) utter(rec *turnRecord) sotopia.AgentAction {
-	seat := rec.Actor
-	r := ep.text[seat]
-	act := sotopia.AgentAction{ActionType: rec.Action}
-	switch rec.Action {
+	act := sotopia.AgentAction{ActionType: c.Action}
+	switch c.Action {
 	case sotopia.ActionNonVerbal:
-		if rec.Trust >= 0.5 {
+		if c.Trust >= 0.5 {
 			act.Argument = pick(r, warmGestures)
 		} else {
 			act.Argument = pick(r, coolGestures)
 		}
 	case sotopia.ActionAction:
-		act.Argument = sprintfLoose(pick(r, physicalActions), ep.first[1-seat])
+		act.Argument = sprintfLoose(pick(r, physicalActions), a.partner)
 	case sotopia.ActionSpeak:
-		act.Argument = ep.speech(rec)
+		act.Argument = a.speech(c)
 	}
 	return act
 }
@@ -132,11 +112,6 @@ var (
 	coolGestures    = []string{"crosses arms", "sighs and looks away", "frowns slightly", "shifts uncomfortably", "raises an eyebrow"}
 	physicalActions = []string{"takes out a notebook and writes something down for %s", "checks the time on the phone", "pours a glass of water for %s",
 		"slides a sheet of paper across the table to %s", "opens the laptop to look something up"}
-	refusals = []string{"I'm sorry, but I can't agree to that.", "I appreciate you asking, but my answer is no.",
-		"Thank you, but I'd rather not.", "I understand where you're coming from, but I have to decline.",
-		"That's kind of you, but no.", "I hear you, but I'm not going to change my mind."}
-	stalls = []string{"Hmm, let me think about it.", "Maybe. I'm not sure yet.", "We could talk about that later, perhaps.",
-		"I'll have to see how things go.", "It's hard to say right now.", "Possibly... it depends, I suppose."}
 	openers    = []string{"Hi %s!", "Hello %s, good to see you.", "Hey %s, thanks for taking the time."}
 	connectors = []string{"I see.", "Okay.", "Right.", "I hear you, %s.", "Fair enough.", "Thanks, %s."}
 	goalLines  = []string{"What I'm after is simple: I want to %s.", "Let me be clear: I'd like to %s.", "To be honest, I came here to %s."}
@@ -157,41 +132,36 @@ func pick(r *rand.Rand, xs []string) string { return xs[r.IntN(len(xs))] }
 // speech composes an utterance: an opener, sometimes the goal, a line in the spirit of the
 // active strategy, and a hint of what works on the speaker (words of the strategies nearest its
 // listener's current theta), which is what carries the context signal.
-func (ep *episode) speech(rec *turnRecord) string {
-	seat, other := rec.Actor, 1-rec.Actor
-	r := ep.text[seat]
-	m := ep.m
-	if seat == m.scripted {
-		switch m.cfg.Opponent {
-		case ScriptRefuser:
-			return pick(r, refusals)
-		case ScriptStaller:
-			return pick(r, stalls)
+func (a *Agent) speech(c *cue) string {
+	r := a.text
+	if a.scripted {
+		if line, ok := a.behaviour.Line(r); ok {
+			return line
 		}
 	}
 	var parts []string
-	firstTurn := m.seats[seat].ownTurns == 1
+	firstTurn := c.OwnTurns == 1
 	if firstTurn {
-		parts = append(parts, fmt.Sprintf(pick(r, openers), ep.first[other]))
+		parts = append(parts, fmt.Sprintf(pick(r, openers), a.partner))
 	} else if r.IntN(2) == 0 {
-		parts = append(parts, sprintfLoose(pick(r, connectors), ep.first[other]))
+		parts = append(parts, sprintfLoose(pick(r, connectors), a.partner))
 	}
-	if ep.goals[seat] != "" && (firstTurn || r.Float64() < 0.15) {
-		g, lines := ep.goals[seat], goalLines
+	if a.goal != "" && (firstTurn || r.Float64() < 0.15) {
+		g, lines := a.goal, goalLines
 		if strings.HasPrefix(g, "I ") {
 			lines = statementLines
 		}
 		parts = append(parts, fmt.Sprintf(pick(r, lines), g))
 	}
 	// The scripted leaver chats normally until it leaves, but never by a strategy.
-	if f := m.seats[seat].arms[rec.Arms[seat]]; f.desc != "" && seat != m.scripted {
-		if len(f.quote) > 0 && r.Float64() < 0.7 {
-			parts = append(parts, pick(r, f.quote))
-		} else if ws := sample(r, f.words, 2); len(ws) == 2 {
+	if c.Strategy && !a.scripted {
+		if len(c.Quotes) > 0 && r.Float64() < 0.7 {
+			parts = append(parts, pick(r, c.Quotes))
+		} else if ws := sample(r, c.Words, 2); len(ws) == 2 {
 			parts = append(parts, fmt.Sprintf(pick(r, stratLines), ws[0], ws[1]))
 		}
 	}
-	if h := ep.hint(rec, r); h != "" {
+	if h := a.hint(c); h != "" {
 		parts = append(parts, h)
 	}
 	if len(parts) == 0 {
@@ -206,18 +176,17 @@ func (ep *episode) speech(rec *turnRecord) string {
 
 // hint reveals what works on the speaker: words of its listener's best arm under theta (now and
 // then the second best), so the dialogue embedding carries information about theta(t).
-func (ep *episode) hint(rec *turnRecord, r *rand.Rand) string {
-	listener := 1 - rec.Actor
-	ranked := rec.Hint[listener]
+func (a *Agent) hint(c *cue) string {
+	r := a.text
 	rank := 0
-	if r.Float64() < 0.15 && len(ranked) > 1 {
+	if r.Float64() < 0.15 && len(c.Hints) > 1 {
 		rank = 1
 	}
-	if len(ranked) == 0 {
+	if len(c.Hints) == 0 {
 		return ""
 	}
-	words := ep.m.seats[listener].arms[ranked[rank]].keys
-	tmpl := pick(r, hintLines[rec.Actor])
+	words := c.Hints[rank]
+	tmpl := pick(r, hintLines[a.seat])
 	n := countSlots(tmpl)
 	ws := sample(r, words, n)
 	if len(ws) < n {

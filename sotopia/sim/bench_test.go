@@ -26,13 +26,13 @@ func BenchmarkEpisode(b *testing.B) {
 		text := ""
 		for turn := range 20 {
 			for seat := range 2 {
-				ew.Agents[seat].SetStrategy(arms[seat][(turn+seat)%13])
+				setArm(ew, seat, arms[seat][(turn+seat)%13])
 			}
-			act, err := ew.Agents[turn%2].Act(ctx, sotopia.Observation{Seat: turn % 2, Turn: turn})
+			act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: turn % 2, Turn: turn})
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := ew.Judge.JudgeTurn(ctx, sotopia.JudgeRequest{Turn: turn + 1}); err != nil {
+			if _, err := ew.Judge.JudgeTurn(ctx, turnRequest(ew, turn+1)); err != nil {
 				b.Fatal(err)
 			}
 			text += setup.Agents[turn%2].Name() + " " + act.Render() + " "
@@ -43,7 +43,7 @@ func BenchmarkEpisode(b *testing.B) {
 				break
 			}
 		}
-		if _, err := ew.Judge.JudgeEpisode(ctx, sotopia.JudgeRequest{}); err != nil {
+		if _, err := ew.Judge.JudgeEpisode(ctx, episodeRequest(ew)); err != nil {
 			b.Fatal(err)
 		}
 	}

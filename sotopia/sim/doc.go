@@ -72,23 +72,32 @@
 //     own turn. Facing a scripted agent, the other seat's theta is static; the scripted seat's
 //     expected reward is the same for every arm.
 //
-// # Agents
+// # Hidden state, agents and judge
 //
-// Agent.Act plays turn obs.Turn+1 (obs.Turn = environment turns done): it advances the shared
-// hidden state and returns the action; asking again for a played turn returns the recorded
-// action, skipping turns is an error. SetStrategy reads the arm's description, so strategies
-// outside the pool (rewritten by prompt optimisers) get their own features. Mostly `speak`
-// (NonVerbalRate of turns are gestures or physical actions): a greeting or connector, now and then
-// the goal in the first person, a line in the spirit of the active strategy (a phrase it quotes,
-// or two of its words), and a hint of what works on the speaker: key words (the pool-rarest
-// content words) of the strategy nearest its listener's current theta. Hints are phrased by role
-// (seat 0 "I would appreciate some ...", seat 1 "I'd be more open with some ..."): with every key
-// word right after a role cue, the dialogue's bigrams say whose preference it is. Everything is
-// deterministic from the episode seed; both agents of an episode share one mutex-guarded state.
+// The episode's hidden state (the model: theta, trust, goal progress, noise) is a
+// sotopia.Hidden that only the environment actor touches. SetArm gives it a seat's active arm
+// (it reads the arm's description, so strategies outside the pool, rewritten by prompt
+// optimisers, get their own features). Cue plays turn obs.Turn+1 (obs.Turn = environment turns
+// done) for the acting seat and returns the cue its agent needs: the decided action, the trust,
+// the speaker's own-turn count, its active strategy's words and the key words of its listener's
+// best arms; asking again for a played turn returns the same cue, skipping turns is an error.
+// TurnFacts and EpisodeFacts are what the judge needs. The Agent voices its cue with its own
+// random text stream: mostly `speak` (NonVerbalRate of turns are gestures or physical actions):
+// a greeting or connector, now and then the goal in the first person, a line in the spirit of the
+// active strategy (a phrase it quotes, or two of its words), and a hint of what works on the
+// speaker: key words (the pool-rarest content words) of the strategy nearest its listener's
+// current theta. Hints are phrased by role (seat 0 "I would appreciate some ...", seat 1 "I'd be
+// more open with some ..."): with every key word right after a role cue, the dialogue's bigrams
+// say whose preference it is. Everything is deterministic from the episode seed; the hidden
+// state, the agents and the judge share nothing (cue and facts travel in the actors' messages).
+//
+// Seat agents (package agents): a scripted behaviour or a script file in a seat (NewWithAgents)
+// is played by the hidden state exactly like the scripted Opponent settings; a script's own
+// effects are neutral (no logit offset, full goal progress and information).
 //
 // # Judge
 //
-// JudgeTurn reads the record of the turn (the judge may not be called every turn, so it never
+// JudgeTurn reads the facts of the turn (the judge may not be called every turn, so it never
 // changes the state) plus noise seeded by (episode, turn, seat). Per seat it shapes the seven
 // Sotopia-Eval dimensions, in points above each range's minimum (every range is 10 wide):
 // believability 8.5 (6.5 scripted), relationship 5 + 10 (tau - tau(0)), knowledge

@@ -48,7 +48,7 @@ func NewGameSpec(cfg Config, spec sotopia.EpisodeSpec) (*Game, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newModel(cfg, emb, spec.Setup, spec.Arms, spec.Seed, ScriptedSeat(spec.Optimised))
+	m, err := newModel(cfg, emb, spec.Setup, spec.Arms, spec.Seed, opponentSeat(cfg, spec.Optimised))
 	if err != nil {
 		return nil, err
 	}

@@ -68,10 +68,10 @@ func playEpisode(t testing.TB, cfg Config, taskIdx int, seed int64, turns int, a
 		var chosen [sotopia.Seats]int
 		for seat := range chosen {
 			chosen[seat] = r.IntN(len(arms[seat]))
-			ew.Agents[seat].SetStrategy(arms[seat][chosen[seat]])
+			setArm(ew, seat, arms[seat][chosen[seat]])
 		}
 		seat := (step - 1) % 2
-		act, err := ew.Agents[seat].Act(ctx, sotopia.Observation{Seat: seat, Turn: step - 1, AvailableActions: sotopia.AllActionTypes})
+		act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: seat, Turn: step - 1, AvailableActions: sotopia.AllActionTypes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func playEpisode(t testing.TB, cfg Config, taskIdx int, seed int64, turns int, a
 		}
 		tr.dialogue = append(tr.dialogue, text)
 		if judge {
-			j, err := ew.Judge.JudgeTurn(ctx, sotopia.JudgeRequest{Turn: step})
+			j, err := ew.Judge.JudgeTurn(ctx, turnRequest(ew, step))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,11 +93,24 @@ func playEpisode(t testing.TB, cfg Config, taskIdx int, seed int64, turns int, a
 		}
 	}
 	if judge {
-		f, err := ew.Judge.JudgeEpisode(ctx, sotopia.JudgeRequest{Turn: len(tr.actions)})
+		f, err := ew.Judge.JudgeEpisode(ctx, episodeRequest(ew))
 		if err != nil {
 			t.Fatal(err)
 		}
 		tr.final = f
 	}
 	return tr
+}
+
+// turnRequest is the judge's request about a turn with the hidden state's facts (none for a turn
+// not played), as the environment actor sends it.
+func turnRequest(ew *sotopia.EpisodeWorld, turn int) sotopia.JudgeRequest {
+	facts, _ := ew.Hidden.TurnFacts(turn)
+	return sotopia.JudgeRequest{Turn: turn, Facts: facts}
+}
+
+// episodeRequest is the terminal judge's request with the episode's facts.
+func episodeRequest(ew *sotopia.EpisodeWorld) sotopia.JudgeRequest {
+	facts, _ := ew.Hidden.EpisodeFacts()
+	return sotopia.JudgeRequest{Turn: len(hiddenModel(ew).turns), Facts: facts}
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,11 +11,15 @@ import (
 )
 
 // Judge is the simulated Sotopia-Eval judge of one episode. It implements sotopia.Judge and
-// reads the hidden state recorded when the agents acted: judging is a pure read plus noise
-// seeded by (episode, turn, seat), so asking twice gives the same verdict and not asking at all
-// changes nothing.
+// scores from the facts of the hidden state that come with each request (the environment owns
+// that state): judging is a pure function plus noise seeded by (episode, turn, seat), so asking
+// twice gives the same verdict and not asking at all changes nothing.
 type Judge struct {
-	ep *episode
+	seed       int64
+	task       string
+	scripted   int // the scripted seat, -1 if none
+	trust0     float64
+	sourceKind string
 }
 
 // dimWeights say how strongly each dimension follows the turn's overall quality when the
@@ -28,74 +33,78 @@ var dimWeights = [sotopia.NumDimensions]float64{
 // shapeNoise is the standard deviation, in score points, of the judge's per-dimension noise.
 const shapeNoise = 0.5
 
-// JudgeTurn scores both seats after turn req.Turn (1-based, Sotopia's turn number after the step).
+// JudgeTurn scores both seats after turn req.Turn (1-based, Sotopia's turn number after the
+// step), from the turn's facts in req.Facts.
 func (j *Judge) JudgeTurn(ctx context.Context, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
 	if err := ctx.Err(); err != nil {
 		return sotopia.Judgement{}, err
 	}
-	ep := j.ep
-	ep.mu.Lock()
-	defer ep.mu.Unlock()
-	m := ep.m
-	if req.Turn < 1 || req.Turn > len(m.turns) {
-		return sotopia.Judgement{}, fmt.Errorf("sim judge: turn %d not played (turns played: %d)", req.Turn, len(m.turns))
+	var f turnFacts
+	if err := decodeFacts(req, &f); err != nil {
+		return sotopia.Judgement{}, err
 	}
-	rec := &m.turns[req.Turn-1]
+	if f.Turn != req.Turn {
+		return sotopia.Judgement{}, fmt.Errorf("sim judge: facts of turn %d for a request about turn %d", f.Turn, req.Turn)
+	}
 	var out sotopia.Judgement
 	for i := range out.Scores {
-		r := stream(m.seed, m.task, "judge-turn", itoa(req.Turn), itoa(i))
-		out.Scores[i] = m.judgeScores(rec, i, rec.Reward[i], r)
-		out.Expected[i] = append([]float64(nil), rec.Expected[i]...)
+		r := stream(j.seed, j.task, "judge-turn", itoa(req.Turn), itoa(i))
+		out.Scores[i] = j.scores(&f, i, f.Reward[i], r)
+		out.Expected[i] = append([]float64(nil), f.Expected[i]...)
 	}
 	out.Reasoning = fmt.Sprintf("Simulated judge after turn %d: trust %.2f; goal progress %.2f and %.2f; expected rewards %.3f and %.3f.",
-		req.Turn, rec.Trust, rec.Goal[0], rec.Goal[1], rec.Mu[0], rec.Mu[1])
+		req.Turn, f.Trust, f.Goal[0], f.Goal[1], f.Mu[0], f.Mu[1])
 	return out, nil
 }
 
 // JudgeEpisode scores the whole episode: the final state shapes the seven dimensions and the
-// mean observed per-turn reward sets their level.
+// mean observed per-turn reward sets their level (req.Facts: the episode's facts).
 func (j *Judge) JudgeEpisode(ctx context.Context, req sotopia.JudgeRequest) (sotopia.Judgement, error) {
 	if err := ctx.Err(); err != nil {
 		return sotopia.Judgement{}, err
 	}
-	ep := j.ep
-	ep.mu.Lock()
-	defer ep.mu.Unlock()
-	m := ep.m
-	if len(m.turns) == 0 {
+	var f episodeFacts
+	if err := decodeFacts(req, &f); err != nil {
+		return sotopia.Judgement{}, err
+	}
+	if f.Turns == 0 {
 		return sotopia.Judgement{}, fmt.Errorf("sim judge: no turns played")
 	}
-	last := &m.turns[len(m.turns)-1]
 	var out sotopia.Judgement
-	var mean [sotopia.Seats]float64
 	for i := range out.Scores {
-		for _, t := range m.turns {
-			mean[i] += t.Reward[i]
-		}
-		mean[i] /= float64(len(m.turns))
-		r := stream(m.seed, m.task, "judge-episode", itoa(i))
-		out.Scores[i] = m.judgeScores(last, i, mean[i], r)
+		r := stream(j.seed, j.task, "judge-episode", itoa(i))
+		out.Scores[i] = j.scores(&f.Last, i, f.Mean[i], r)
 	}
 	out.Reasoning = fmt.Sprintf("Simulated judge, episode of %d turns: final trust %.2f; goal progress %.2f and %.2f; mean rewards %.3f and %.3f.",
-		len(m.turns), last.Trust, last.Goal[0], last.Goal[1], mean[0], mean[1])
+		f.Turns, f.Last.Trust, f.Last.Goal[0], f.Last.Goal[1], f.Mean[0], f.Mean[1])
 	return out, nil
+}
+
+func decodeFacts(req sotopia.JudgeRequest, into any) error {
+	if len(req.Facts) == 0 {
+		return fmt.Errorf("sim judge: the request about turn %d has no facts (the environment plays the hidden state)", req.Turn)
+	}
+	if err := json.Unmarshal(req.Facts, into); err != nil {
+		return fmt.Errorf("sim judge: facts of turn %d: %w", req.Turn, err)
+	}
+	return nil
 }
 
 // judgeScores returns integer scores whose normalised mean equals target to within 1/140 (all
 // seven ranges are 10 points wide, so the normalised mean is the points total over 70): a shape
 // read off the hidden state, plus noise, shifted by a common amount until the total fits.
-func (m *model) judgeScores(rec *turnRecord, seat int, target float64, r *rand.Rand) sotopia.Scores {
+func (j *Judge) scores(rec *turnFacts, seat int, target float64, r *rand.Rand) sotopia.Scores {
 	other := 1 - seat
 	var shape [sotopia.NumDimensions]float64
 	shape[sotopia.Believability] = 8.5
-	if seat == m.scripted {
+	if seat == j.scripted {
 		shape[sotopia.Believability] = 6.5 // fixed-rule behaviour reads as less natural
 	}
-	shape[sotopia.Relationship] = 5 + 10*(rec.Trust-m.trust0)
+	shape[sotopia.Relationship] = 5 + 10*(rec.Trust-j.trust0)
 	shape[sotopia.Knowledge] = 10 * (1 - math.Exp(-rec.Info[seat]/4))
 	shape[sotopia.Secret] = 10 - 1.5*rec.Leak[seat]
 	shape[sotopia.SocialRules] = 10 - 1.5*rec.Violation[seat]
-	switch m.sourceKind {
+	switch j.sourceKind {
 	case "competitive":
 		shape[sotopia.Financial] = 5 + 8*(rec.Goal[seat]-rec.Goal[other])
 	case "persuasion":

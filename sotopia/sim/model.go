@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"github.com/also-project/also/sotopia/agents"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -65,7 +66,10 @@ type model struct {
 	seats       [sotopia.Seats]seatState
 	trust       float64
 	trust0      float64
-	scripted    int // seat played by the scripted agent, -1 if none
+	scripted    int              // seat played by the scripted agent, -1 if none
+	behaviour   agents.Behaviour // the scripted seat's behaviour ("" for a script)
+	script      *agents.Script   // the scripted seat's script, if it plays one
+	effects     scriptEffect
 	noise       *rand.Rand
 	turns       []turnRecord
 	ended       bool
@@ -76,14 +80,39 @@ type model struct {
 	goalScale   float64 // goal-progress scale of the seat facing a scripted agent
 }
 
-// scripted-opponent effects on the other seat: a refusal blocks progress, stalling slows it.
-var scriptEffects = map[string]struct{ logit, goal, info float64 }{
-	ScriptRefuser: {-1, 0.3, 0.3},
-	ScriptStaller: {-0.5, 0.6, 0},
-	ScriptLeaver:  {0, 1, 1},
+// scriptEffect is what a scripted seat does to the other: a logit offset on its reward, a scale
+// of its goal progress, and the information the scripted seat's own turns reveal.
+type scriptEffect struct{ logit, goal, info float64 }
+
+// scripted-opponent effects on the other seat: a refusal blocks progress, stalling slows it. A
+// script file is neutral: whatever it does shows only through its actions.
+var (
+	scriptEffects = map[agents.Behaviour]scriptEffect{
+		agents.Refuser: {-1, 0.3, 0.3},
+		agents.Staller: {-0.5, 0.6, 0},
+		agents.Leaver:  {0, 1, 1},
+	}
+	scriptFileEffect = scriptEffect{0, 1, 1}
+)
+
+// scriptedSeat says which seat (if any, seat -1 for none) a scripted agent plays, and how.
+type scriptedSeat struct {
+	seat      int
+	behaviour agents.Behaviour
+	script    *agents.Script
 }
 
-func newModel(cfg Config, emb *HashEmbedder, setup *sotopia.Setup, pools [sotopia.Seats][]sotopia.ArmChoice, seed int64, scripted int) (*model, error) {
+var noScriptedSeat = scriptedSeat{seat: -1}
+
+// opponentSeat is the scripted seat an Opponent setting asks for (none for a profile).
+func opponentSeat(cfg Config, optimised [sotopia.Seats]bool) scriptedSeat {
+	if !IsScripted(cfg.Opponent) {
+		return noScriptedSeat
+	}
+	return scriptedSeat{seat: ScriptedSeat(optimised), behaviour: agents.Behaviour(cfg.Opponent)}
+}
+
+func newModel(cfg Config, emb *HashEmbedder, setup *sotopia.Setup, pools [sotopia.Seats][]sotopia.ArmChoice, seed int64, scripted scriptedSeat) (*model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -102,10 +131,13 @@ func newModel(cfg Config, emb *HashEmbedder, setup *sotopia.Setup, pools [sotopi
 	m.kappa *= cfg.Kappa
 	m.trust0 = initialTrust(setup.Env.Relationship)
 	m.trust = m.trust0
-	if IsScripted(cfg.Opponent) {
-		m.scripted = scripted
-		e := scriptEffects[cfg.Opponent]
-		m.scriptLogit, m.goalScale = e.logit, e.goal
+	if scripted.seat >= 0 {
+		m.scripted, m.behaviour, m.script = scripted.seat, scripted.behaviour, scripted.script
+		m.effects = scriptFileEffect
+		if m.script == nil {
+			m.effects = scriptEffects[m.behaviour]
+		}
+		m.scriptLogit, m.goalScale = m.effects.logit, m.effects.goal
 	}
 	m.noise = stream(seed, m.task, "reward-noise")
 	for i := range m.seats {

@@ -106,17 +106,17 @@ func probeEpisode(w *World, ds *sotopia.Dataset, task sotopia.Task, pool []sotop
 	text := ""
 	for t := range turns {
 		for seat := range ew.Agents {
-			ew.Agents[seat].SetStrategy(pool[r.IntN(len(pool))])
+			setArm(ew, seat, pool[r.IntN(len(pool))])
 		}
 		seat := t % sotopia.Seats
-		act, err := ew.Agents[seat].Act(ctx, sotopia.Observation{Seat: seat, Turn: t})
+		act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: seat, Turn: t})
 		if err != nil {
 			return nil, nil, err
 		}
 		if act.ActionType != sotopia.ActionNone {
 			text += agents[seat].Name() + " " + act.Render() + " "
 		}
-		y := ew.Agents[seat].(*Agent).ep.m.turns[t].Affinity[0]
+		y := hiddenModel(ew).turns[t].Affinity[0]
 		xs, ys = append(xs, w.emb.Vector(text)), append(ys, y)
 		if act.ActionType == sotopia.ActionLeave {
 			break

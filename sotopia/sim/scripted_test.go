@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"github.com/also-project/also/sotopia/agents"
 	"slices"
 	"testing"
 
@@ -24,9 +25,9 @@ func runScripted(t *testing.T, script string, optimised [2]bool, seed int64, arm
 	var acts []sotopia.AgentAction
 	for turn := range 20 {
 		for seat := range 2 {
-			ew.Agents[seat].SetStrategy(arms[seat][armOf(seat, turn)])
+			setArm(ew, seat, arms[seat][armOf(seat, turn)])
 		}
-		act, err := ew.Agents[turn%2].Act(ctx, sotopia.Observation{Seat: turn % 2, Turn: turn})
+		act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: turn % 2, Turn: turn})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +36,7 @@ func runScripted(t *testing.T, script string, optimised [2]bool, seed int64, arm
 			break
 		}
 	}
-	return acts, ew.Agents[0].(*Agent).ep.m.turns, ew
+	return acts, hiddenModel(ew).turns, ew
 }
 
 func cycleArms(seat, turn int) int { return (turn*5 + seat) % 13 }
@@ -67,7 +68,7 @@ func TestRefuserRefusesEveryTurn(t *testing.T) {
 				continue
 			}
 			n++
-			if a.ActionType != sotopia.ActionSpeak || !slices.Contains(refusals, a.Argument) {
+			if a.ActionType != sotopia.ActionSpeak || !slices.Contains(agents.Refuser.Lines(), a.Argument) {
 				t.Errorf("refuser turn %d: %+v", i+1, a)
 			}
 		}
@@ -94,7 +95,7 @@ func TestStallerStallsAndPassesOnlyFromSeat0(t *testing.T) {
 						t.Fatalf("seed %d: staller in seat %d passed at turn %d (after a pass: %v)", seed, seat, i+1, lastNone)
 					}
 					nones++
-				case a.ActionType != sotopia.ActionSpeak || !slices.Contains(stalls, a.Argument):
+				case a.ActionType != sotopia.ActionSpeak || !slices.Contains(agents.Staller.Lines(), a.Argument):
 					t.Fatalf("staller turn %d: %+v", i+1, a)
 				}
 				lastNone = a.ActionType == sotopia.ActionNone
@@ -116,7 +117,7 @@ func TestLeaverLeavesAfterACoupleOfTurns(t *testing.T) {
 			t.Errorf("optimised %v: last turn %d %s by seat %d, want a leave by seat %d at turn %d", opt, last.Turn, last.Action, last.Actor, seat, wantTurn)
 		}
 		next := len(acts) % 2
-		if _, err := ew.Agents[next].Act(context.Background(), sotopia.Observation{Seat: next, Turn: len(acts)}); err == nil {
+		if _, err := driveTurn(context.Background(), ew, sotopia.Observation{Seat: next, Turn: len(acts)}); err == nil {
 			t.Errorf("seat %d acted after the leave", next)
 		}
 	}

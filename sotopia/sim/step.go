@@ -4,27 +4,15 @@ import (
 	"github.com/also-project/also/sotopia"
 )
 
-// staller passes at most this often, and only from seat 0 (see decideAction).
-const stallerPassRate = 0.2
-
 // decideAction chooses the kind of action the actor takes at turn t, before any reward is drawn.
 func (m *model) decideAction(actor, t int) sotopia.ActionType {
 	s := &m.seats[actor]
 	u := s.behave.Float64() // one draw per own turn keeps the stream aligned whatever is decided
 	if actor == m.scripted {
-		switch m.cfg.Opponent {
-		case ScriptLeaver:
-			if s.ownTurns+1 >= m.cfg.LeaverTurns {
-				return sotopia.ActionLeave
-			}
-		case ScriptStaller:
-			// Benchmark-era Sotopia ends the episode at once when slot 1 passes (forced nones
-			// count as stale turns), so only slot 0 passes, never twice in a row.
-			if actor == 0 && !s.lastNone && u < stallerPassRate {
-				return sotopia.ActionNone
-			}
+		if m.script != nil {
+			return m.script.ActionFor(s.ownTurns+1, "").ActionType
 		}
-		return sotopia.ActionSpeak
+		return m.behaviour.Decide(actor, s.ownTurns+1, s.lastNone, u, m.cfg.LeaverTurns)
 	}
 	if m.cfg.LeaveTrust > 0 && t > m.cfg.LeaveAfter && m.trust < m.cfg.LeaveTrust {
 		return sotopia.ActionLeave
@@ -120,7 +108,7 @@ func (m *model) update(rec *turnRecord) {
 		gain = 0.3
 	}
 	if actor == m.scripted {
-		gain *= scriptEffects[m.cfg.Opponent].info
+		gain *= m.effects.info
 	} else if gain > 0 {
 		r := a.arms[a.active].risk
 		a.leak += r.secret * gain

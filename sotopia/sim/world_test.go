@@ -43,17 +43,17 @@ func TestJudgeIsAPureRead(t *testing.T) {
 	}
 	for turn := range 6 {
 		seat := turn % 2
-		if _, err := ew.Agents[seat].Act(ctx, sotopia.Observation{Seat: seat, Turn: turn}); err != nil {
+		if _, err := driveTurn(ctx, ew, sotopia.Observation{Seat: seat, Turn: turn}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	first, _ := ew.Judge.JudgeTurn(ctx, sotopia.JudgeRequest{Turn: 3})
-	second, _ := ew.Judge.JudgeTurn(ctx, sotopia.JudgeRequest{Turn: 3})
+	first, _ := ew.Judge.JudgeTurn(ctx, turnRequest(ew, 3))
+	second, _ := ew.Judge.JudgeTurn(ctx, turnRequest(ew, 3))
 	if !reflect.DeepEqual(first, second) {
 		t.Error("judging the same turn twice gave different verdicts")
 	}
 	for _, bad := range []int{0, 7, -1} {
-		if _, err := ew.Judge.JudgeTurn(ctx, sotopia.JudgeRequest{Turn: bad}); err == nil {
+		if _, err := ew.Judge.JudgeTurn(ctx, turnRequest(ew, bad)); err == nil {
 			t.Errorf("judged unplayed turn %d", bad)
 		}
 	}
@@ -96,16 +96,16 @@ func TestJudgeRewardTracksMu(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := ew.Agents[0].(*Agent).ep.m
+		m := hiddenModel(ew)
 		for turn := range 20 {
 			for seat := range 2 {
-				ew.Agents[seat].SetStrategy(arms[seat][(turn*(seat+3)+task)%13])
+				setArm(ew, seat, arms[seat][(turn*(seat+3)+task)%13])
 			}
-			act, err := ew.Agents[turn%2].Act(ctx, sotopia.Observation{Seat: turn % 2, Turn: turn})
+			act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: turn % 2, Turn: turn})
 			if err != nil {
 				t.Fatal(err)
 			}
-			j, err := ew.Judge.JudgeTurn(ctx, sotopia.JudgeRequest{Turn: turn + 1})
+			j, err := ew.Judge.JudgeTurn(ctx, turnRequest(ew, turn+1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +161,7 @@ func TestAgentsAgreeWithGame(t *testing.T) {
 	w, _ := New(cfg, sotopia.MustEmbedded())
 	ctx := context.Background()
 	ew, _ := w.NewEpisode(ctx, sotopia.EpisodeSpec{Setup: setup, Seed: 3, Arms: arms, Optimised: [2]bool{true, true}})
-	m := ew.Agents[0].(*Agent).ep.m
+	m := hiddenModel(ew)
 	for turn := range 20 {
 		pair := [2]int{(turn * 7) % 13, (turn * 3) % 13}
 		o, err := g.Play(pair)
@@ -169,9 +169,9 @@ func TestAgentsAgreeWithGame(t *testing.T) {
 			t.Fatal(err)
 		}
 		for seat := range 2 {
-			ew.Agents[seat].SetStrategy(arms[seat][pair[seat]])
+			setArm(ew, seat, arms[seat][pair[seat]])
 		}
-		act, err := ew.Agents[turn%2].Act(ctx, sotopia.Observation{Seat: turn % 2, Turn: turn, AvailableActions: sotopia.AllActionTypes})
+		act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: turn % 2, Turn: turn, AvailableActions: sotopia.AllActionTypes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func TestAgentProtocol(t *testing.T) {
 	}
 	a0, a1 := ew.Agents[0], ew.Agents[1]
 	a1.Observe(sotopia.Observation{Seat: 1, Turn: 0})
-	first, err := a0.Act(ctx, sotopia.Observation{Seat: 0, Turn: 0})
+	first, err := driveTurn(ctx, ew, sotopia.Observation{Seat: 0, Turn: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,17 +201,32 @@ func TestAgentProtocol(t *testing.T) {
 	if err != nil || again != first {
 		t.Errorf("retried turn gave %v, %v; want the recorded %v", again, err, first)
 	}
+	cue0, err := ew.Hidden.Cue(sotopia.Observation{Seat: 0, Turn: 0})
+	if err != nil {
+		t.Fatalf("asking the hidden state again for a played turn: %v", err)
+	}
+	// The hidden state checks the turn order; the agent checks what it is asked to voice.
 	for _, c := range []struct {
-		agent sotopia.Agent
-		obs   sotopia.Observation
-		want  string
+		obs  sotopia.Observation
+		want string
 	}{
-		{a1, sotopia.Observation{Seat: 1, Turn: 0}, "played by seat 0"},
-		{a1, sotopia.Observation{Seat: 1, Turn: 3}, "only 1 turns played"},
-		{a1, sotopia.Observation{Seat: 0, Turn: 1}, "observation for seat 0"},
-		{a1, sotopia.Observation{Seat: 1, Turn: -1}, "negative"},
+		{sotopia.Observation{Seat: 1, Turn: 0}, "played by seat 0"},
+		{sotopia.Observation{Seat: 1, Turn: 3}, "only 1 turns played"},
+		{sotopia.Observation{Seat: 1, Turn: -1}, "negative"},
 	} {
-		if _, err := c.agent.Act(ctx, c.obs); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := ew.Hidden.Cue(c.obs); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Cue(%+v): error %v, want %q", c.obs, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		obs  sotopia.Observation
+		want string
+	}{
+		{sotopia.Observation{Seat: 0, Turn: 1}, "observation for seat 0"},
+		{sotopia.Observation{Seat: 1, Turn: 1}, "has no cue"},
+		{sotopia.Observation{Seat: 1, Turn: 1, Cue: cue0}, "cue for seat 0 turn 1"},
+	} {
+		if _, err := a1.Act(ctx, c.obs); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Act(%+v): error %v, want %q", c.obs, err, c.want)
 		}
 	}
@@ -221,7 +236,7 @@ func TestAgentProtocol(t *testing.T) {
 		t.Error("cancelled context ignored")
 	}
 	// A restricted action list is honoured.
-	act, err := a1.Act(ctx, sotopia.Observation{Seat: 1, Turn: 1, AvailableActions: []sotopia.ActionType{sotopia.ActionNone, sotopia.ActionNonVerbal}})
+	act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: 1, Turn: 1, AvailableActions: []sotopia.ActionType{sotopia.ActionNone, sotopia.ActionNonVerbal}})
 	if err != nil || act.ActionType != sotopia.ActionNonVerbal || act.Argument == "" {
 		t.Errorf("restricted actions: %+v, %v", act, err)
 	}
@@ -303,8 +318,8 @@ func TestEpisodeAcrossGoroutines(t *testing.T) {
 		turns[seat] = make(chan int)
 		go func() {
 			for turn := range turns[seat] {
-				ew.Agents[seat].SetStrategy(arms[seat][turn%13])
-				_, err := ew.Agents[seat].Act(ctx, sotopia.Observation{Seat: seat, Turn: turn})
+				setArm(ew, seat, arms[seat][turn%13])
+				_, err := driveTurn(ctx, ew, sotopia.Observation{Seat: seat, Turn: turn})
 				if err != nil {
 					done <- err
 					return
@@ -317,7 +332,7 @@ func TestEpisodeAcrossGoroutines(t *testing.T) {
 	go func() {
 		for range 10 {
 			turn := <-judge
-			if _, err := ew.Judge.JudgeTurn(ctx, sotopia.JudgeRequest{Turn: turn}); err != nil {
+			if _, err := ew.Judge.JudgeTurn(ctx, turnRequest(ew, turn)); err != nil {
 				done <- err
 				return
 			}
