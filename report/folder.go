@@ -18,6 +18,21 @@ type Folder struct {
 	Dir string
 }
 
+// FreeName is dir, or the first of dir-2, dir-3 ... that is missing or empty. Derived run folder
+// names carry the time to the second, and a resumed run can start within the same second as the
+// run it continues: the new folder gets its own name instead of a refusal.
+func FreeName(dir string) string {
+	for i := 1; ; i++ {
+		name := dir
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", dir, i)
+		}
+		if entries, err := os.ReadDir(name); err != nil || len(entries) == 0 {
+			return name
+		}
+	}
+}
+
 // CreateFolder makes a new run folder; an existing non-empty folder is refused so nothing is lost.
 func CreateFolder(dir string) (*Folder, error) {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,5 +133,28 @@ func TestInterruptedIsCountedApart(t *testing.T) {
 	WriteEvalTable(&b, ev)
 	if !strings.Contains(b.String(), "1 failed, 1 interrupted") || !strings.Contains(b.String(), "1 unscored, 1 interrupted") {
 		t.Errorf("tables:\n%s", b.String())
+	}
+}
+
+// A derived folder name already in use (a resumed run in the same second) moves to the next
+// free suffix; an empty folder is reused.
+func TestFreeNameSkipsUsedFolders(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "tag_20261201T000000Z")
+	if got := FreeName(base); got != base {
+		t.Fatalf("free base: %s", got)
+	}
+	for _, d := range []string{base, base + "-2"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "run.json"), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(base+"-3", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := FreeName(base); got != base+"-3" {
+		t.Fatalf("got %s, want the empty %s-3", got, base)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/also-project/also/config"
 	"github.com/also-project/also/llm"
 	prog "github.com/also-project/also/progress"
+	"github.com/also-project/also/report"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
 )
@@ -111,7 +112,7 @@ func RunExperiment(ctx context.Context, plan *ExperimentPlan, opt ExperimentOpti
 		}
 		cfg := cp.Cell.Run
 		cfg.BatchSize = min(cfg.BatchSize, bound, len(cp.Plan.Tasks))
-		cfg.Out = filepath.Join(outDir, cfg.Tag+"_"+stamp)
+		cfg.Out = report.FreeName(filepath.Join(outDir, cfg.Tag+"_"+stamp))
 		if !slots.acquire(ctx, cfg.BatchSize) {
 			results[i].Err = &InterruptedError{Tag: cfg.Tag, Cause: context.Cause(ctx)}
 			continue

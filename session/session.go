@@ -148,7 +148,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		}
 	}
 	if cfg.Out == "" {
-		cfg.Out = filepath.Join("runs", fmt.Sprintf("%s_%s", cfg.Tag, time.Now().UTC().Format("20060102T150405Z")))
+		cfg.Out = report.FreeName(filepath.Join("runs", fmt.Sprintf("%s_%s", cfg.Tag, time.Now().UTC().Format("20060102T150405Z"))))
 		out.Dir = cfg.Out
 	}
 	folder, err := report.CreateFolder(cfg.Out)
