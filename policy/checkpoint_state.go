@@ -58,10 +58,10 @@ func loadNet(s *netState) (*nn.MLP, error) {
 // Stateless policies: an empty state object.
 
 func (static) SaveState() (json.RawMessage, error) { return json.RawMessage(`{}`), nil }
-func (static) LoadState(raw json.RawMessage) error  { return decodeState(raw, &struct{}{}) }
+func (static) LoadState(raw json.RawMessage) error { return decodeState(raw, &struct{}{}) }
 
 func (u *uniform) SaveState() (json.RawMessage, error) { return json.RawMessage(`{}`), nil }
-func (u *uniform) LoadState(raw json.RawMessage) error  { return decodeState(raw, &struct{}{}) }
+func (u *uniform) LoadState(raw json.RawMessage) error { return decodeState(raw, &struct{}{}) }
 
 type countsState struct {
 	Counts []int     `json:"counts"`
@@ -113,10 +113,10 @@ type logWeightsState struct {
 }
 
 func (e *exp3) SaveState() (json.RawMessage, error) { return encodeState(logWeightsState{e.logw}) }
-func (e *exp3) LoadState(raw json.RawMessage) error  { return loadLogWeights(raw, e.logw) }
+func (e *exp3) LoadState(raw json.RawMessage) error { return loadLogWeights(raw, e.logw) }
 
 func (e *exp3IX) SaveState() (json.RawMessage, error) { return encodeState(logWeightsState{e.logw}) }
-func (e *exp3IX) LoadState(raw json.RawMessage) error  { return loadLogWeights(raw, e.logw) }
+func (e *exp3IX) LoadState(raw json.RawMessage) error { return loadLogWeights(raw, e.logw) }
 
 func loadLogWeights(raw json.RawMessage, dst []float64) error {
 	var s logWeightsState
@@ -365,7 +365,7 @@ func (p *population) loadState(s populationState) error {
 }
 
 func (g *evoGA) SaveState() (json.RawMessage, error) { return encodeState(g.saveState()) }
-func (g *evoGA) LoadState(raw json.RawMessage) error  { return loadPopulation(raw, g.population, nil) }
+func (g *evoGA) LoadState(raw json.RawMessage) error { return loadPopulation(raw, g.population, nil) }
 
 func (pb *promptBreeder) SaveState() (json.RawMessage, error) { return encodeState(pb.saveState()) }
 func (pb *promptBreeder) LoadState(raw json.RawMessage) error {
