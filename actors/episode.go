@@ -42,15 +42,19 @@ type episodeActor struct {
 	evaluator *actor.PID
 	env       *actor.PID
 	policies  [sotopia.Seats]*actor.PID
-	phase     string
-	pending   int
-	obs       [sotopia.Seats]sotopia.Observation
-	acting    int
-	turn      int
-	action    messages.Action // the acting seat's reply, until the Environment applied it
-	dialogue  string
-	context   []float64
-	failed    string
+	// policyActors and arms are read after the episode to carry its policies' state (Spec.Carry);
+	// by then every policy reply has arrived, so the actors are idle.
+	policyActors [sotopia.Seats]*policyActor
+	arms         [sotopia.Seats][]policy.Arm
+	phase        string
+	pending      int
+	obs          [sotopia.Seats]sotopia.Observation
+	acting       int
+	turn         int
+	action       messages.Action // the acting seat's reply, until the Environment applied it
+	dialogue     string
+	context      []float64
+	failed       string
 	// interrupted says the episode was cut by the run's cancellation (SIGINT/SIGTERM), not by a
 	// fault of its own: it is recorded as interrupted, and --resume runs it again.
 	interrupted bool
@@ -185,6 +189,7 @@ func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
 			}
 			p := &policyActor{base: e.base, seat: seat, seed: e.start.Seed, spec: e.spec,
 				optimiser: e.world.Optimiser, embedder: e.world.Embedder}
+			e.policyActors[seat], e.arms[seat] = p, arms
 			e.policies[seat] = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return p }))
 			c.Request(e.policies[seat], &messages.InitPolicy{Arms: arms})
 			e.pending++
@@ -406,9 +411,30 @@ func (e *episodeActor) onStored(c actor.Context, m *messages.Stored) {
 	if e.book != nil {
 		done.Usage = e.book.Usage
 	}
+	if done.Status == sotopia.StatusDone {
+		if err := e.carryPolicies(); err != nil {
+			done.Status, done.Error = sotopia.StatusFailed, err.Error()
+		}
+	}
 	c.CancelReceiveTimeout()
 	c.Send(e.runner, done)
 	c.Stop(c.Self())
+}
+
+// carryPolicies hands the state each optimised seat's policy ended with to Spec.Carry.
+func (e *episodeActor) carryPolicies() error {
+	if e.spec.Carry == nil {
+		return nil
+	}
+	for seat, p := range e.policyActors {
+		if p == nil || p.policy == nil {
+			continue
+		}
+		if err := e.spec.Carry.finish(seat, p.policy, e.arms[seat]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *episodeActor) childName(id string) string {

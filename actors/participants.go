@@ -127,6 +127,9 @@ func (p *policyActor) Receive(c actor.Context) {
 		params := policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy, Pool: p.spec.Pool}
 		p.optimiserParams(&params)
 		pol, err := p.spec.newPolicy(p.seat, params)
+		if err == nil && p.spec.Carry != nil {
+			pol, err = p.spec.Carry.start(p.seat, pol, m.Arms)
+		}
 		p.policy = pol
 		c.Respond(&messages.PolicyReady{Seat: p.seat, Error: errText(err)})
 	case *messages.PolicyStep:

@@ -42,8 +42,11 @@ type Spec struct {
 	Bandit    string
 	// NewPolicy, if set, builds each optimised seat's policy instead of policy.New(Bandit, ...):
 	// a library user's own policy, or a test's recording one.
-	NewPolicy  func(seat int, p policy.Params) (policy.Policy, error)
-	Policy     policy.Config
+	NewPolicy func(seat int, p policy.Params) (policy.Policy, error)
+	Policy    policy.Config
+	// Carry, if set, starts each optimised seat's policy from a checkpoint and carries its state
+	// from episode to episode (PolicyCarry); it needs BatchSize 1.
+	Carry      *PolicyCarry
 	Strategies []sotopia.Strategy
 	// Pool trains the neural policies' surrogates on a bounded set of workers shared by every
 	// episode of the run; nil makes Run create one sized to GOMAXPROCS.
@@ -102,6 +105,8 @@ func (s *Spec) Validate() error {
 		return fmt.Errorf("max-turns = %d: must be at least 1", s.MaxTurns)
 	case s.BatchSize < 1:
 		return fmt.Errorf("batch-size = %d: must be at least 1", s.BatchSize)
+	case s.Carry != nil && s.BatchSize != 1:
+		return fmt.Errorf("batch-size = %d: carrying policy state from episode to episode (--policy-in, --policy-out) runs one episode at a time", s.BatchSize)
 	case s.MaxRetries < 0:
 		return fmt.Errorf("max-retries = %d: must be >= 0", s.MaxRetries)
 	case s.Credit != CreditAll && s.Credit != CreditOwnTurn:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/also-project/also/sotopia/agents"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -55,6 +56,7 @@ var notIdentity = map[string]string{
 	"llm_attempts":    "transport",
 	"llm_retry_delay": "transport",
 	"store":           "where episodes are stored",
+	"policy_out":      "where the policies' final state is written",
 }
 
 // liveOnly are the identity settings that only a live (LLM) world reads; simOnly only the sim world.
@@ -111,6 +113,7 @@ func (r Run) resolved() Run {
 	r.Policy.Horizon = max(1, r.MaxTurns-1)
 	r.Policy.ALSO.UseContext = r.UseContext
 	r.P1Agent, r.P2Agent = agentIdentity(r.P1Agent), agentIdentity(r.P2Agent)
+	r.PolicyIn = policyInIdentity(r.PolicyIn)
 	if r.IsSim() {
 		return r
 	}
@@ -149,6 +152,31 @@ func agentIdentity(setting string) string {
 		}
 	}
 	return s
+}
+
+// PolicyCheckpointFile is a seat's checkpoint file in a --policy-in / --policy-out folder.
+func PolicyCheckpointFile(seat int) string { return fmt.Sprintf("p%d.json", seat+1) }
+
+// policyInIdentity is a --policy-in folder as it plays: the sha256 of its seat checkpoints'
+// contents (the same state from another folder is the same run; a retrained one is not).
+func policyInIdentity(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	h := sha256.New()
+	found := false
+	for seat := range 2 {
+		name := PolicyCheckpointFile(seat)
+		if text, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+			sum := sha256.Sum256(text)
+			fmt.Fprintf(h, "%s:%x\n", name, sum)
+			found = true
+		}
+	}
+	if !found {
+		return dir // nothing to read: the run itself will say so
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // modelIdentity is a model name without a custom model's base URL (where it runs, not what it is).

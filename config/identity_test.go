@@ -23,6 +23,7 @@ var resultSettings = []string{
 	"sim.Dim", "sim.Opponent", "sim.SwitchEvery", "sim.Drift", "sim.AdaptAlpha", "sim.AdaptMemory", "sim.Noise",
 	"sim.Beta", "sim.Lambda", "sim.Kappa", "sim.OffsetSD", "sim.TrustRate", "sim.GoalRate", "sim.LeaveTrust",
 	"sim.LeaveAfter", "sim.LeaverTurns", "sim.NonVerbalRate",
+	"policy_in", "policy_freeze",
 }
 
 // derivedSettings are identity settings the session overwrites from others (the horizon from

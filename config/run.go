@@ -36,6 +36,13 @@ type Run struct {
 	Out             string   `toml:"out" json:"out"`
 	Resume          bool     `toml:"resume" json:"resume"`
 	StepTimeout     Duration `toml:"step_timeout" json:"step_timeout"`
+	// PolicyIn is a folder of policy checkpoints (p1.json, p2.json) each optimised seat starts
+	// from; PolicyFreeze keeps them fixed (selections only, rewards ignored); PolicyOut is the
+	// folder that receives the state each optimised seat ends the run with. Either folder runs
+	// the episodes one at a time, carrying the state from each to the next in task order.
+	PolicyIn     string `toml:"policy_in" json:"policy_in,omitempty"`
+	PolicyFreeze bool   `toml:"policy_freeze" json:"policy_freeze,omitempty"`
+	PolicyOut    string `toml:"policy_out" json:"policy_out,omitempty"`
 
 	// Models: "sim" plays the simulated world; anything else goes through the llm layer.
 	Model   string `toml:"model" json:"model"`
@@ -210,6 +217,8 @@ func (r Run) Validate() error {
 		return bad("credit", r.Credit, "must be all or own-turn")
 	case r.StepTimeout <= 0:
 		return bad("step_timeout", r.StepTimeout, "must be positive")
+	case r.PolicyFreeze && r.PolicyIn == "":
+		return bad("policy_freeze", r.PolicyFreeze, "needs policy_in (--policy-in): a frozen policy must have learnt something")
 	case r.Temperature < 0 || r.Temperature > 2:
 		return bad("temperature", r.Temperature, "must be in [0, 2]")
 	case r.MaxTokens < 1:
