@@ -17,9 +17,12 @@ import (
 // starts where the attempt did. With Freeze the policies select from their loaded state and
 // ignore rewards, so the checkpoint is unchanged by the run.
 type PolicyCarry struct {
-	// Strategy is the strategy version, part of the arm-pool identity a checkpoint is bound to.
-	Strategy string
-	Freeze   bool
+	// Strategy and Strategies are the strategy version and its pool: with the embedding width
+	// they are the arm-pool identity a checkpoint is bound to (an episode's arm texts are
+	// rendered for its scenario, so the pool's own texts identify it).
+	Strategy   string
+	Strategies []sotopia.Strategy
+	Freeze     bool
 
 	mu    sync.Mutex
 	state [sotopia.Seats]*policy.Checkpoint
@@ -45,7 +48,7 @@ func (c *PolicyCarry) Get(seat int) (policy.Checkpoint, bool) {
 // start builds a seat's policy for an episode: restored from the carried checkpoint, frozen if
 // asked.
 func (c *PolicyCarry) start(seat int, pol policy.Policy, arms []policy.Arm) (policy.Policy, error) {
-	pool := policy.IdentifyPool(c.Strategy, arms)
+	pool := c.identity(arms)
 	if cp, ok := c.Get(seat); ok {
 		if err := policy.Load(pol, pool, cp); err != nil {
 			return nil, fmt.Errorf("p%d policy checkpoint: %w", seat+1, err)
@@ -59,10 +62,49 @@ func (c *PolicyCarry) start(seat int, pol policy.Policy, arms []policy.Arm) (pol
 
 // finish records the state seat's policy ended an episode with.
 func (c *PolicyCarry) finish(seat int, pol policy.Policy, arms []policy.Arm) error {
-	cp, err := policy.Save(pol, policy.IdentifyPool(c.Strategy, arms))
+	cp, err := policy.Save(pol, c.identity(arms))
 	if err != nil {
 		return fmt.Errorf("p%d policy checkpoint: %w", seat+1, err)
 	}
 	c.Set(seat, cp)
+	return nil
+}
+
+// identity is the pool identity of the strategy pool at the episode's embedding width.
+func (c *PolicyCarry) identity(arms []policy.Arm) policy.PoolIdentity {
+	pool := make([]policy.Arm, len(c.Strategies))
+	for i, s := range c.Strategies {
+		pool[i] = policy.Arm{Index: i, ID: s.ID, Text: s.Name + "\n" + s.Theory + "\n" + s.Description}
+	}
+	id := policy.IdentifyPool(c.Strategy, pool)
+	if len(arms) != len(pool) {
+		id.Arms = len(arms) // an episode with another arm count than the pool never matches
+	}
+	id.EmbeddingWidth = 0
+	if len(arms) > 0 {
+		id.EmbeddingWidth = len(arms[0].Embedding)
+	}
+	return id
+}
+
+// Check compares the loaded checkpoints with the run before any episode starts: the bandit type
+// and the strategy pool (the embedding width is known, and checked, once an episode embeds its
+// arms).
+func (c *PolicyCarry) Check(bandit string) error {
+	in, err := policy.Lookup(bandit)
+	if err != nil {
+		return err
+	}
+	for seat := range sotopia.Seats {
+		cp, ok := c.Get(seat)
+		if !ok {
+			continue
+		}
+		pool := c.identity(make([]policy.Arm, len(c.Strategies)))
+		pool.EmbeddingWidth = cp.Pool.EmbeddingWidth
+		if err := cp.Check(in.Name, pool); err != nil {
+			return fmt.Errorf("p%d: %w", seat+1, err)
+		}
+	}
 	return nil
 }

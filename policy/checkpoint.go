@@ -103,18 +103,26 @@ func Save(p Policy, pool PoolIdentity) (Checkpoint, error) {
 	return Checkpoint{Format: CheckpointFormat, Version: CheckpointVersion, Bandit: p.Name(), Pool: pool, State: state}, nil
 }
 
-// Load restores c into p, a fresh policy on the pool identified by pool.
-func Load(p Policy, pool PoolIdentity, c Checkpoint) error {
+// Check says whether c can start a policy of type bandit (a registered name) on pool.
+func (c Checkpoint) Check(bandit string, pool PoolIdentity) error {
 	switch {
 	case c.Format != CheckpointFormat:
 		return fmt.Errorf("not a policy checkpoint (format %q, want %q)", c.Format, CheckpointFormat)
 	case c.Version != CheckpointVersion:
 		return fmt.Errorf("policy checkpoint version %d, this build reads version %d", c.Version, CheckpointVersion)
-	case c.Bandit != p.Name():
-		return fmt.Errorf("policy checkpoint is of bandit type %q, this seat runs %q", c.Bandit, p.Name())
+	case c.Bandit != bandit:
+		return fmt.Errorf("policy checkpoint is of bandit type %q, this seat runs %q", c.Bandit, bandit)
 	}
 	if d := c.Pool.mismatch(pool); d != "" {
 		return fmt.Errorf("policy checkpoint (%s) was learnt on another arm pool: %s", c.Bandit, d)
+	}
+	return nil
+}
+
+// Load restores c into p, a fresh policy on the pool identified by pool.
+func Load(p Policy, pool PoolIdentity, c Checkpoint) error {
+	if err := c.Check(p.Name(), pool); err != nil {
+		return err
 	}
 	cp, ok := p.(Checkpointer)
 	if !ok {

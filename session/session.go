@@ -114,6 +114,10 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		return nil, refuse(fmt.Errorf("run folder %s already exists and is not empty; choose another --out", cfg.Out))
 	}
 	optimised, _ := cfg.Optimised()
+	carry, err := policyCarry(cfg, optimised, strategies)
+	if err != nil {
+		return nil, refuse(err)
+	}
 	opt.Log = lockedWriter(opt.Log)
 	world := opt.World
 	if world == nil {
@@ -180,10 +184,15 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 			t.Record(cfg.Tag, a.Status, final, sink.turnsOf(a.EpisodePK), a.Usage)
 		}
 	}
+	batch := cfg.BatchSize
+	if carry != nil && batch != 1 {
+		logf("policy checkpoints: episodes run one at a time (batch size 1, not %d), carrying the state in task order", batch)
+		batch = 1
+	}
 	spec := actors.Spec{
 		Dataset: ds, World: world, Tasks: tasks, Era: sotopia.Era(cfg.Era), MaxTurns: cfg.MaxTurns,
 		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
-		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: cfg.BatchSize, MaxRetries: cfg.MaxRetries,
+		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: batch, Carry: carry, MaxRetries: cfg.MaxRetries,
 		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: budgetStop(opt.Stop, world), Logf: logf,
 		OnDone: onDone,
 	}
@@ -220,6 +229,9 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	}
 	if err := folder.WriteJSON("summary.json", out.Summary); err != nil {
 		return nil, err
+	}
+	if err := writePolicyOut(cfg, carry, optimised, logf); err != nil {
+		return out, err
 	}
 	if ctx.Err() != nil {
 		return out, &InterruptedError{Tag: cfg.Tag, Cause: context.Cause(ctx)}
