@@ -48,7 +48,12 @@ func TestRunPolicyCheckpoints(t *testing.T) {
 	}
 	if err := run("train", "--max-episodes", "3", "--policy-out", out("train")); err != nil {
 		b, _ := os.ReadFile(filepath.Join(dir, "runs", "train", "episodes.jsonl"))
-		for _, l := range strings.Split(string(b), "\n") { if i := strings.Index(l, "\"error\""); i >= 0 { t.Log(l[i:min(len(l), i+300)]) } }; t.Fatal(err)
+		for _, l := range strings.Split(string(b), "\n") {
+			if i := strings.Index(l, "\"error\""); i >= 0 {
+				t.Log(l[i:min(len(l), i+300)])
+			}
+		}
+		t.Fatal(err)
 	}
 	_, one := read("one", "p1.json")
 	trainedData, trained := read("train", "p1.json")
