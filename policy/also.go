@@ -45,8 +45,11 @@ type alsoBandit struct {
 
 	current  int
 	lastProb float64
-	stopped  bool
-	static   *Choice
+	// rowOpen says the latest trace row was made by a Select of this episode, so rewards may be
+	// credited to it; a policy restored from a checkpoint starts a new episode with it closed.
+	rowOpen bool
+	stopped bool
+	static  *Choice
 
 	warm        *nn.MLP // Surrogate "warm": the network carried across turns
 	warmTrained bool
@@ -137,7 +140,7 @@ func (b *alsoBandit) Update(fb Feedback) error {
 		}
 		rec.dims = dims
 	}
-	if n := len(b.actual); n > 0 {
+	if n := len(b.actual); n > 0 && b.rowOpen {
 		b.actual[n-1][fb.Arm] = fb.Reward / math.Max(b.lastProb, 0.01)
 	}
 	b.history = append(b.history, rec)
@@ -208,6 +211,7 @@ func (b *alsoBandit) Select(turn int, context []float64) (Choice, error) {
 	}
 	b.nnTrace = append(b.nnTrace, preds)
 	b.actual = append(b.actual, make([]float64, k))
+	b.rowOpen = true
 	var c Choice
 	var ok bool
 	if b.cfg.Greedy {

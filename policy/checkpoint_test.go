@@ -269,3 +269,25 @@ func TestCheckpoint_FrozenUnchangedFinetuneContinues(t *testing.T) {
 		})
 	}
 }
+
+// A restored ALSO opens a new episode: the opening arm's reward is history, not a reward for the
+// last row of the previous episode's actual-score trace.
+func TestCheckpoint_ALSONewEpisodeKeepsOldTraceRows(t *testing.T) {
+	arms := checkpointArms(4, 3)
+	pool := IdentifyPool("v3", arms)
+	cfg := checkpointCase{name: "also"}.config()
+	trained := newCheckpointPolicy(t, "also", cfg, arms, rand.NewPCG(1, 2))
+	playFrom(t, trained, 0, 1, 5)
+	data := mustSave(t, trained, pool)
+	next := newCheckpointPolicy(t, "also", cfg, arms, rand.NewPCG(1, 2))
+	mustLoad(t, next, pool, data)
+	b := next.(*alsoBandit)
+	before := slices.Clone(b.actual[len(b.actual)-1])
+	mustUpdate(t, next, 1, 0, 0.7)
+	if got := b.actual[len(b.actual)-1]; !slices.Equal(got, before) {
+		t.Fatalf("the opening reward changed the previous episode's trace row: %v -> %v", before, got)
+	}
+	if len(b.history) != 5 {
+		t.Fatalf("history has %d records, want the 4 loaded plus the opening one", len(b.history))
+	}
+}
