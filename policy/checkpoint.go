@@ -134,9 +134,10 @@ func Load(p Policy, pool PoolIdentity, c Checkpoint) error {
 	return nil
 }
 
-// Marshal encodes c as the documented file format (indented, newline-terminated).
+// Marshal encodes c as the documented file format: compact (an ALSO state holds a context
+// vector per history record, so indentation would multiply its size), newline-terminated.
 func (c Checkpoint) Marshal() ([]byte, error) {
-	b, err := json.MarshalIndent(c, "", " ")
+	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
