@@ -42,22 +42,23 @@ type episodeActor struct {
 	evaluator *actor.PID
 	env       *actor.PID
 	policies  [sotopia.Seats]*actor.PID
+	phase     string
+	pending   int
+	obs       [sotopia.Seats]sotopia.Observation
+	acting    int
+	turn      int
+	action    messages.Action // the acting seat's reply, until the Environment applied it
+	dialogue  string
+	context   []float64
+	failed    string
+	// interrupted says the episode was cut by the run's cancellation (SIGINT/SIGTERM), not by a
+	// fault of its own: it is recorded as interrupted, and --resume runs it again.
+	interrupted bool
+
 	// policyActors and arms are read after the episode to carry its policies' state (Spec.Carry);
 	// by then every policy reply has arrived, so the actors are idle.
 	policyActors [sotopia.Seats]*policyActor
 	arms         [sotopia.Seats][]policy.Arm
-	phase        string
-	pending      int
-	obs          [sotopia.Seats]sotopia.Observation
-	acting       int
-	turn         int
-	action       messages.Action // the acting seat's reply, until the Environment applied it
-	dialogue     string
-	context      []float64
-	failed       string
-	// interrupted says the episode was cut by the run's cancellation (SIGINT/SIGTERM), not by a
-	// fault of its own: it is recorded as interrupted, and --resume runs it again.
-	interrupted bool
 }
 
 // childFailed tells an actor that one of its children panicked (see failToParent).
