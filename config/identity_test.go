@@ -22,7 +22,7 @@ var resultSettings = []string{
 	"policy.population_size", "policy.evolution_interval", "policy.opro.samples", "policy.opro.threshold", "policy.opro.top_k",
 	"sim.Dim", "sim.Opponent", "sim.SwitchEvery", "sim.Drift", "sim.AdaptAlpha", "sim.AdaptMemory", "sim.Noise",
 	"sim.Beta", "sim.Lambda", "sim.Kappa", "sim.OffsetSD", "sim.TrustRate", "sim.GoalRate", "sim.LeaveTrust",
-	"sim.LeaveAfter", "sim.LeaverTurns", "sim.NonVerbalRate",
+	"sim.LeaveAfter", "sim.LeaverTurns", "sim.NonVerbalRate", "sim.SharedPref",
 	"policy_in", "policy_freeze",
 }
 

@@ -69,6 +69,11 @@ type Config struct {
 	LeaverTurns int
 	// NonVerbalRate is the probability that a simulated agent gestures or acts instead of speaking.
 	NonVerbalRate float64
+	// SharedPref is the share s in [0, 1] of every seat's initial theta that is common to all
+	// scenarios: theta_i(1) = normalise(sqrt(s) shared_i + sqrt(1-s) own_i), shared_i drawn once for
+	// the world (not per task), so a policy learnt on some scenarios transfers to others exactly as
+	// far as s allows. 0 (the default) keeps every scenario's preference its own.
+	SharedPref float64
 }
 
 // DefaultConfig is the documented default world (see the package doc for the reasons).
@@ -125,6 +130,7 @@ func (c Config) Validate() error {
 		{"LeaveAfter", c.LeaveAfter >= 0, ">= 0", c.LeaveAfter},
 		{"LeaverTurns", c.LeaverTurns >= 1, "at least 1", c.LeaverTurns},
 		{"NonVerbalRate", finite(c.NonVerbalRate) && c.NonVerbalRate >= 0 && c.NonVerbalRate <= 1, "in [0, 1]", c.NonVerbalRate},
+		{"SharedPref", finite(c.SharedPref) && c.SharedPref >= 0 && c.SharedPref <= 1, "in [0, 1]", c.SharedPref},
 	}
 	for _, ch := range checks {
 		if !ch.ok {

@@ -38,6 +38,7 @@ func TestConfigValidate(t *testing.T) {
 		{"LeaveAfter", func(c *Config) { c.LeaveAfter = -1 }},
 		{"LeaverTurns", func(c *Config) { c.LeaverTurns = 0 }},
 		{"NonVerbalRate", func(c *Config) { c.NonVerbalRate = 1.5 }},
+		{"SharedPref", func(c *Config) { c.SharedPref = 1.5 }},
 	}
 	for _, tc := range cases {
 		c := DefaultConfig()

@@ -53,6 +53,15 @@
 // turns, which ends the episode. Expected[i] lists mu_i(a | b_t, t) for every pool arm a with the
 // other seat's arm b_t fixed; Regret = max - mu of the arm played (0 for the best arm).
 //
+// # Shared preferences (transfer across scenarios)
+//
+// SharedPref s in [0, 1] makes part of every scenario's initial preference common: theta_i(1) =
+// normalise(sqrt(s) shared_i + sqrt(1-s) own_i), own_i drawn per task and seed as above and
+// shared_i drawn the same way from a stream labelled by the seat only, so it is one vector for the
+// whole world (every task, every seed, every run). A policy pre-trained on some scenarios can then
+// help on unseen ones exactly as far as s allows; at 0 (the default) scenarios share nothing and
+// theta is untouched. The profiles below move theta from theta(1) (switching redraws it whole).
+//
 // # Opponent profiles (how theta moves) and scripted agents
 //
 //   - static: theta is constant - a stochastic bandit.

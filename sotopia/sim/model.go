@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"github.com/also-project/also/sotopia/agents"
 	"math/rand/v2"
 	"slices"
@@ -160,6 +161,7 @@ func newModel(cfg Config, emb *HashEmbedder, setup *sotopia.Setup, pools [sotopi
 		r := stream(seed, m.task, "theta", itoa(i))
 		s.base = make([]float64, cfg.Dim)
 		m.drawTheta(r, s, s.base, -1)
+		m.mixShared(s, i)
 		s.theta = append([]float64(nil), s.base...)
 		s.offset = cfg.OffsetSD * r.NormFloat64()
 		s.dyn = stream(seed, m.task, "dynamics", itoa(i))
@@ -210,6 +212,24 @@ func (m *model) feature(desc string) armFeature {
 		f.quote = quotedPhrases(desc)
 	}
 	return f
+}
+
+// mixShared blends the world's shared preference into seat i's theta(1) (Config.SharedPref). The
+// shared vector's stream is labelled by seat only, not by task or seed, so every scenario of every
+// run in one world shares it: pre-training on other scenarios (or another run) can learn it. At 0
+// nothing is touched, which keeps the default world's episodes byte for byte.
+func (m *model) mixShared(s *seatState, i int) {
+	sp := m.cfg.SharedPref
+	if sp == 0 {
+		return
+	}
+	shared := make([]float64, m.cfg.Dim)
+	m.drawTheta(stream(0, "shared-theta", itoa(i)), s, shared, -1)
+	own, mix := math.Sqrt(1-sp), math.Sqrt(sp)
+	for d := range s.base {
+		s.base[d] = own*s.base[d] + mix*shared[d]
+	}
+	normalise(s.base)
 }
 
 // drawTheta writes normalise(phi_k1 [+ 0.5 phi_k2] + 0.5 u) into dst, with k1 != avoid: a random
