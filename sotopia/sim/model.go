@@ -3,8 +3,8 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"math"
 	"github.com/also-project/also/sotopia/agents"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
