@@ -59,8 +59,11 @@ func pyFormat(t *testing.T, template string, values map[string]string) string {
 			return b.String()
 		}
 		j := strings.IndexByte(template[i:], '}')
+		if j < 0 {
+			t.Fatalf("pyFormat: unterminated field in %q", template[i:])
+		}
 		v, ok := values[template[i+1:i+j]]
-		if j < 0 || !ok {
+		if !ok {
 			t.Fatalf("pyFormat: unfilled field in %q", template[i:])
 		}
 		b.WriteString(template[:i] + v)
