@@ -3,7 +3,9 @@ package llm
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"unicode"
 )
 
 // ProviderPreferences is OpenRouter's provider-routing object (the request body's "provider"
@@ -70,25 +72,25 @@ func (p ProviderPreferences) Validate() error {
 		seen := map[string]bool{}
 		for _, v := range l.vals {
 			switch {
-			case strings.TrimSpace(v) == "" || v != strings.TrimSpace(v):
-				return fmt.Errorf("%s = %q: provider names are non-empty slugs without spaces", l.key, l.vals)
+			case v == "" || strings.ContainsFunc(v, unicode.IsSpace):
+				return fmt.Errorf("%s = %q: entries are non-empty slugs without spaces", l.key, l.vals)
 			case seen[v]:
 				return fmt.Errorf("%s = %q: %q is listed twice", l.key, l.vals, v)
-			case l.key == "quantizations" && !oneOf(Quantizations, v):
+			case l.key == "quantizations" && !slices.Contains(Quantizations, v):
 				return fmt.Errorf("quantizations = %q: %q is not one of %s", l.vals, v, strings.Join(Quantizations, ", "))
 			}
 			seen[v] = true
 		}
 	}
 	for _, v := range p.Only {
-		if oneOf(p.Ignore, v) {
+		if slices.Contains(p.Ignore, v) {
 			return fmt.Errorf("ignore = %q: %q is also in only", p.Ignore, v)
 		}
 	}
 	if p.DataCollection != "" && p.DataCollection != "allow" && p.DataCollection != "deny" {
 		return fmt.Errorf("data_collection = %q: must be allow or deny", p.DataCollection)
 	}
-	if p.Sort != "" && !oneOf(ProviderSorts, p.Sort) {
+	if p.Sort != "" && !slices.Contains(ProviderSorts, p.Sort) {
 		return fmt.Errorf("sort = %q: must be one of %s", p.Sort, strings.Join(ProviderSorts, ", "))
 	}
 	if err := p.PreferredMinThroughput.validate("preferred_min_throughput"); err != nil {
@@ -149,15 +151,6 @@ func (q *Percentiles) validate(key string) error {
 		return fmt.Errorf("%s: sets none of p50, p75, p90, p99", key)
 	}
 	return nil
-}
-
-func oneOf(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ArtifactDeepSeekPin is what the ALSO artifact's agenerate sends with every call to a model whose

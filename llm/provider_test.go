@@ -109,6 +109,7 @@ func TestProviderPreferencesValidate(t *testing.T) {
 		"empty":        {ProviderPreferences{}, "sets no preference"},
 		"blank":        {ProviderPreferences{Order: []string{""}}, "order ="},
 		"twice":        {ProviderPreferences{Order: []string{"a", "a"}}, `"a" is listed twice`},
+		"inner space":  {ProviderPreferences{Only: []string{"silicon flow"}}, "only ="},
 		"quantization": {ProviderPreferences{Quantizations: []string{"fp9"}}, `quantizations = ["fp9"]`},
 		"only+ignore":  {ProviderPreferences{Only: []string{"a"}, Ignore: []string{"a"}}, "also in only"},
 		"data":         {ProviderPreferences{DataCollection: "maybe"}, "data_collection"},

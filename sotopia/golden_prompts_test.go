@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/also-project/also/internal/textdiff"
 )
 
 // Golden tests against the 10 released 2023 episodes in testdata/episodes_sample.jsonl. Their
@@ -84,21 +86,6 @@ func loggedPrompt(t *testing.T, e promptFixture) (string, promptKind) {
 	return "", 0
 }
 
-// requireSame fails with the first differing position, which is what one needs to fix wording.
-func requireSame(t *testing.T, what, got, want string) {
-	t.Helper()
-	if got == want {
-		return
-	}
-	i := 0
-	for i < len(got) && i < len(want) && got[i] == want[i] {
-		i++
-	}
-	lo := max(0, i-80)
-	t.Fatalf("%s differs at byte %d (len got %d, want %d)\n got: %q\nwant: %q", what, i, len(got), len(want),
-		got[lo:min(len(got), i+80)], want[lo:min(len(want), i+80)])
-}
-
 func TestGoldenJudgePrompts(t *testing.T) {
 	matched := 0
 	for _, e := range loadPromptFixtures(t) {
@@ -107,7 +94,7 @@ func TestGoldenJudgePrompts(t *testing.T) {
 			continue
 		}
 		history := body[:strings.Index(body, ",\nBased on previous interactions")]
-		requireSame(t, e.EpisodeID+" judge prompt", JudgePrompt(history), body)
+		textdiff.Require(t, e.EpisodeID+" judge prompt", JudgePrompt(history), body)
 		checkJudgeTranscript(t, e.EpisodeID, history)
 		matched++
 	}
@@ -188,7 +175,7 @@ func TestGoldenAgentPrompts(t *testing.T) {
 		actions := splitActionList(t, body[tm[4]:tm[5]])
 		history := body[strings.Index(body, agentHistory)+len(agentHistory) : tm[0]]
 
-		requireSame(t, e.EpisodeID+" 2023 agent prompt", ActionPromptFor(Era2023, name, history, turn, actions), body)
+		textdiff.Require(t, e.EpisodeID+" 2023 agent prompt", ActionPromptFor(Era2023, name, history, turn, actions), body)
 
 		// Intentional difference: the benchmark-era template rewrote exactly two sentences (see
 		// actionWhereBenchmark); everything else is the same text.
@@ -197,7 +184,7 @@ func TestGoldenAgentPrompts(t *testing.T) {
 		if bench == body {
 			t.Fatalf("%s: 2023 sentences not found", e.EpisodeID)
 		}
-		requireSame(t, e.EpisodeID+" benchmark agent prompt", ActionPrompt(name, history, turn, actions), bench)
+		textdiff.Require(t, e.EpisodeID+" benchmark agent prompt", ActionPrompt(name, history, turn, actions), bench)
 
 		checkAgentHistory(t, e.EpisodeID, history)
 		matched++
@@ -265,8 +252,8 @@ func TestGoldenReformatPrompt(t *testing.T) {
 			t.Fatalf("%s: reformat prompt layout changed", e.EpisodeID)
 		}
 		original := body[i+len(reformatOriginal) : j]
-		requireSame(t, e.EpisodeID+" reformat instructions", body[j+len(reformatFormat):len(body)-len(reformatEnd)], JudgeFormatInstructions())
-		requireSame(t, e.EpisodeID+" reformat prompt", ReformatPrompt(original, JudgeFormatInstructions()), body)
+		textdiff.Require(t, e.EpisodeID+" reformat instructions", body[j+len(reformatFormat):len(body)-len(reformatEnd)], JudgeFormatInstructions())
+		textdiff.Require(t, e.EpisodeID+" reformat prompt", ReformatPrompt(original, JudgeFormatInstructions()), body)
 		checkLoggedJudgeOutput(t, e, original)
 		matched++
 	}

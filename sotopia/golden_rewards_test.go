@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/also-project/also/internal/textdiff"
 )
 
 // Golden checks of the stored judge results of the 10 released episodes: overall = mean of the
@@ -77,7 +79,7 @@ func TestGoldenCommentsFormat(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", e.EpisodeID, shape, err)
 			}
-			requireSame(t, e.EpisodeID+" comments", ev.Comments, comments)
+			textdiff.Require(t, e.EpisodeID+" comments", ev.Comments, comments)
 			requireSameScores(t, e.EpisodeID, ev.Scores, e)
 		}
 	}

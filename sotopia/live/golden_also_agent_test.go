@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/also-project/also/internal/textdiff"
 	"github.com/also-project/also/llm/llmtest"
 	"github.com/also-project/also/sotopia"
 )
@@ -175,7 +176,7 @@ func TestGoldenALSOAgentRequests(t *testing.T) {
 		if len(r.Messages) != 1 || r.Messages[0].Role != "user" {
 			t.Fatalf("%s: messages %+v, want one user message", what, r.Messages)
 		}
-		sameText(t, what, r.Messages[0].Content, want[i])
+		textdiff.Require(t, what, r.Messages[0].Content, want[i])
 		if r.Model != "openai/gpt-4o-mini" {
 			t.Errorf("%s: model %s", what, r.Model)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/also-project/also/internal/textdiff"
 	"github.com/also-project/also/llm/llmtest"
 	"github.com/also-project/also/sotopia"
 )
@@ -59,27 +60,16 @@ func pyFormat(t *testing.T, template string, values map[string]string) string {
 			return b.String()
 		}
 		j := strings.IndexByte(template[i:], '}')
+		if j < 0 {
+			t.Fatalf("pyFormat: unterminated field in %q", template[i:])
+		}
 		v, ok := values[template[i+1:i+j]]
-		if j < 0 || !ok {
+		if !ok {
 			t.Fatalf("pyFormat: unfilled field in %q", template[i:])
 		}
 		b.WriteString(template[:i] + v)
 		template = template[i+j+1:]
 	}
-}
-
-func sameText(t *testing.T, what, got, want string) {
-	t.Helper()
-	if got == want {
-		return
-	}
-	i := 0
-	for i < len(got) && i < len(want) && got[i] == want[i] {
-		i++
-	}
-	lo := max(0, i-80)
-	t.Fatalf("%s differs at byte %d (len got %d, want %d)\n got: %q\nwant: %q", what, i, len(got), len(want),
-		got[lo:min(len(got), i+80)], want[lo:min(len(want), i+80)])
 }
 
 // The test-local format_docstring must agree with the artifact transcriber's own derivation.
@@ -89,7 +79,7 @@ func TestPyFormatDocstringMatchesDerivedTemplates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameText(t, name, pyFormatDocstring(alsoFile(t, name)), string(derived))
+		textdiff.Require(t, name, pyFormatDocstring(alsoFile(t, name)), string(derived))
 	}
 }
 
@@ -251,7 +241,7 @@ func TestGoldenALSOJudgeRequests(t *testing.T) {
 			if len(r.Messages) != 1 || r.Messages[0].Role != "user" {
 				t.Fatalf("%s: messages %+v, want one user message", what, r.Messages)
 			}
-			sameText(t, what, r.Messages[0].Content, want[i])
+			textdiff.Require(t, what, r.Messages[0].Content, want[i])
 			if r.Temperature == nil || *r.Temperature != 0 || r.MaxTokens != 4096 || r.ResponseFormat != nil {
 				t.Errorf("%s: temperature %v, max_tokens %d, response_format %s; want 0, 4096, none", what, r.Temperature, r.MaxTokens, r.ResponseFormat)
 			}
@@ -286,7 +276,7 @@ func TestGoldenALSOJudgePromptsSotopiaOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rig.srv.Requests() {
-		sameText(t, "stock judge prompt", r.Prompt(), sotopia.JudgePrompt(history))
+		textdiff.Require(t, "stock judge prompt", r.Prompt(), sotopia.JudgePrompt(history))
 		if !strings.HasPrefix(r.Prompt(), history+",\nBased on previous interactions, evaluate how well participants achieve their goals.\nPlease following the format:\nThe output should be formatted as a JSON instance") {
 			t.Errorf("not the stock prompt: %q", r.Prompt()[len(history):len(history)+200])
 		}
@@ -322,7 +312,7 @@ func TestALSOJudgeFixUpCall(t *testing.T) {
 	schema := alsoFile(t, "format_instructions_sotopia_dimensions.txt")
 	want := pyFormat(t, alsoFile(t, "format_bad_output.txt"), map[string]string{"ill_formed_output": "I think both did fine.", "format_instructions": schema})
 	fix := reqs[1]
-	sameText(t, "judge fix-up", fix.Prompt(), want)
+	textdiff.Require(t, "judge fix-up", fix.Prompt(), want)
 	if fix.Model != reqs[0].Model || fix.Temperature != nil || fix.MaxTokens != 0 || !strings.Contains(string(fix.ResponseFormat), `"json_object"`) {
 		t.Errorf("fix-up: model %s, temperature %v, max_tokens %d, response_format %s", fix.Model, fix.Temperature, fix.MaxTokens, fix.ResponseFormat)
 	}

@@ -31,7 +31,10 @@ func TestSwitchByEpisodePicksTheStagesModel(t *testing.T) {
 
 // A scripted seat's model is never resolved, so it needs no key or endpoint.
 func TestScriptedSeatNeedsNoModel(t *testing.T) {
-	spec, _ := agents.Parse("p1_agent", "scripted:staller")
+	spec, err := agents.Parse("p1_agent", "scripted:staller")
+	if err != nil {
+		t.Fatal(err)
+	}
 	rig := newLiveRig(t, nil, func(c *Config) { c.SeatAgents[0], c.P1Model = spec, "openai/needs-a-key-we-do-not-have" })
 	ew, err := rig.world.NewEpisode(context.Background(), sotopia.EpisodeSpec{Setup: rig.setup, Seed: 1})
 	if err != nil {

@@ -15,7 +15,17 @@ func runScripted(t *testing.T, script string, optimised [2]bool, seed int64, arm
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Opponent = script
-	w, _ := New(cfg, sotopia.MustEmbedded())
+	w, err := New(cfg, sotopia.MustEmbedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, ew := playArms(t, w, optimised, seed, armOf)
+	return acts, hiddenModel(ew).turns, ew
+}
+
+// playArms plays up to 20 turns of one episode of w; armOf picks each seat's arm per turn.
+func playArms(t *testing.T, w *World, optimised [2]bool, seed int64, armOf func(seat, turn int) int) ([]sotopia.AgentAction, *sotopia.EpisodeWorld) {
+	t.Helper()
 	arms := testArms(t)
 	ctx := context.Background()
 	ew, err := w.NewEpisode(ctx, sotopia.EpisodeSpec{Setup: testSetup(t, int(seed)), Seed: seed, Arms: arms, Optimised: optimised})
@@ -36,7 +46,7 @@ func runScripted(t *testing.T, script string, optimised [2]bool, seed int64, arm
 			break
 		}
 	}
-	return acts, hiddenModel(ew).turns, ew
+	return acts, ew
 }
 
 func cycleArms(seat, turn int) int { return (turn*5 + seat) % 13 }

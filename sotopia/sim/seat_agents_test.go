@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,26 +14,7 @@ import (
 // playWorld plays up to 20 turns of one episode of w and returns the actions and models.
 func playWorld(t *testing.T, w *World, optimised [2]bool, seed int64) ([]sotopia.AgentAction, []string) {
 	t.Helper()
-	arms := testArms(t)
-	ctx := context.Background()
-	ew, err := w.NewEpisode(ctx, sotopia.EpisodeSpec{Setup: testSetup(t, int(seed)), Seed: seed, Arms: arms, Optimised: optimised})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var acts []sotopia.AgentAction
-	for turn := range 20 {
-		for seat := range 2 {
-			setArm(ew, seat, arms[seat][cycleArms(seat, turn)])
-		}
-		act, err := driveTurn(ctx, ew, sotopia.Observation{Seat: turn % 2, Turn: turn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		acts = append(acts, act)
-		if act.ActionType == sotopia.ActionLeave {
-			break
-		}
-	}
+	acts, ew := playArms(t, w, optimised, seed, cycleArms)
 	return acts, ew.Models
 }
 
