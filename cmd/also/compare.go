@@ -101,6 +101,13 @@ func (f *tagsFlag) missing(tag string) string {
 	return ""
 }
 
+// load reads tags from the store the flags name (the experiment's, unless --store or --redis-url
+// was given): the one read path of compare, plot and report.
+func (f *tagsFlag) load(cmd *cobra.Command, sf *storeFlags, tags []string) (*sotopia.Dataset, []loadedTag, string, error) {
+	f.useExperimentStore(cmd, sf)
+	return sf.loadTags(cmd.Context(), tags, f.missing)
+}
+
 // loadTags opens the store read-only once and reads every tag's episodes and configuration.
 func (sf *storeFlags) loadTags(ctx context.Context, tags []string, missing func(tag string) string) (*sotopia.Dataset, []loadedTag, string, error) {
 	ds, err := sotopia.Embedded()
@@ -174,8 +181,7 @@ mean of both seats per episode, also-method.md 3.4 and 10.1).`,
 			if paperTable && cmd.Flags().Changed("eval-set") {
 				return usage(fmt.Errorf("--paper-table shows both All and Hard: drop --eval-set"))
 			}
-			tf.useExperimentStore(cmd, &sf)
-			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags, tf.missing)
+			ds, loaded, _, err := tf.load(cmd, &sf, tags)
 			if err != nil {
 				return err
 			}

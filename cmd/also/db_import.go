@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -79,7 +78,7 @@ Tags bound to a run's configuration do not take imports.`,
 					return err
 				}
 			}
-			fresh, err := newEpisodes(ctx, st, eps)
+			fresh, err := store.NewEpisodes(ctx, st, eps)
 			if err != nil {
 				return fmt.Errorf("import %s: %w; nothing was imported", args[0], err)
 			}
@@ -103,31 +102,4 @@ Tags bound to a run's configuration do not take imports.`,
 	}
 	cmd.Flags().StringVar(&tag, "tag", "", "import copies under this tag, with ids of their own (the originals stay as they are)")
 	return cmd
-}
-
-// newEpisodes returns the episodes the store lacks. An id stored (or repeated in eps) with other
-// content is an error naming it: an import never replaces anything, nor writes half of itself.
-func newEpisodes(ctx context.Context, st store.Store, eps []*sotopia.EpisodeLog) ([]*sotopia.EpisodeLog, error) {
-	seen := map[string]*sotopia.EpisodeLog{}
-	var fresh []*sotopia.EpisodeLog
-	for _, ep := range eps {
-		if prev, ok := seen[ep.PK]; ok {
-			if !store.SameEpisode(prev, ep) {
-				return nil, fmt.Errorf("episode %s appears twice with different content: %w", ep.PK, store.ErrConflict)
-			}
-			continue
-		}
-		seen[ep.PK] = ep
-		old, err := st.Episode(ctx, ep.PK)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			fresh = append(fresh, ep)
-		case err != nil:
-			return nil, err
-		case !store.SameEpisode(old, ep):
-			return nil, fmt.Errorf("episode %s is stored (tag %s) with other content: %w; import under a new --tag to keep both",
-				ep.PK, displayTag(old.Tag), store.ErrConflict)
-		}
-	}
-	return fresh, nil
 }

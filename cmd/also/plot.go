@@ -63,8 +63,7 @@ func newPlotCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tf.useExperimentStore(cmd, &sf)
-			ds, loaded, _, err := sf.loadTags(cmd.Context(), tags, tf.missing)
+			ds, loaded, _, err := tf.load(cmd, &sf, tags)
 			if err != nil {
 				return err
 			}

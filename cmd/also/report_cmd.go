@@ -38,8 +38,7 @@ An existing --out is never replaced.`,
 			if err != nil {
 				return err
 			}
-			tf.useExperimentStore(cmd, &sf)
-			ds, loaded, source, err := sf.loadTags(cmd.Context(), tags, tf.missing)
+			ds, loaded, source, err := tf.load(cmd, &sf, tags)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -171,4 +172,39 @@ func importRewards(id string, raw []sotopia.SeatReward, dicts []map[string]float
 		}
 	}
 	return raw, nil
+}
+
+// NewEpisodes returns the episodes the store lacks. An id stored (or repeated in eps) with other
+// content is an error naming it: an import never replaces anything, nor writes half of itself.
+func NewEpisodes(ctx context.Context, st Store, eps []*sotopia.EpisodeLog) ([]*sotopia.EpisodeLog, error) {
+	seen := map[string]*sotopia.EpisodeLog{}
+	var fresh []*sotopia.EpisodeLog
+	for _, ep := range eps {
+		if prev, ok := seen[ep.PK]; ok {
+			if !SameEpisode(prev, ep) {
+				return nil, fmt.Errorf("episode %s appears twice with different content: %w", ep.PK, ErrConflict)
+			}
+			continue
+		}
+		seen[ep.PK] = ep
+		old, err := st.Episode(ctx, ep.PK)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			fresh = append(fresh, ep)
+		case err != nil:
+			return nil, err
+		case !SameEpisode(old, ep):
+			return nil, fmt.Errorf("episode %s is stored (tag %s) with other content: %w; import under a new --tag to keep both",
+				ep.PK, shownTag(old.Tag), ErrConflict)
+		}
+	}
+	return fresh, nil
+}
+
+// shownTag names a tag in a message; the empty tag is shown as such.
+func shownTag(tag string) string {
+	if tag == "" {
+		return "(no tag)"
+	}
+	return tag
 }

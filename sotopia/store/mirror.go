@@ -194,8 +194,11 @@ func (m *Mirror) Flush(ctx context.Context) error {
 	return nil
 }
 
-// isRefusal: the remote answered, but holds other content under the id; waiting will not help.
-func isRefusal(err error) bool { return errors.Is(err, ErrConflict) || errors.Is(err, ErrTagBound) }
+// isRefusal: the item cannot be delivered and waiting will not help (the remote holds other
+// content under the id, or this binary does not know the kind); it stays in the outbox.
+func isRefusal(err error) bool {
+	return errors.Is(err, ErrConflict) || errors.Is(err, ErrTagBound) || errors.Is(err, errUnknownKind)
+}
 
 func (m *Mirror) flushDataset(ctx context.Context) error {
 	m.sendMu.Lock()
@@ -262,14 +265,14 @@ func (m *Mirror) send(ctx context.Context, it outboxItem) error {
 		return m.failed(err)
 	}
 	err = m.relay(ctx, r, it)
-	if errors.Is(err, ErrNotFound) { // cannot happen unless the local files were edited: drop it
+	if errors.Is(err, errLocalMissing) { // cannot happen unless the local files were edited: drop it
 		m.cfg.Logger.Error("mirror: outbox names an object the local store lacks; dropped", "kind", it.Kind, "pk", it.PK)
 		return m.ob.done(it, gen)
 	}
 	if isRefusal(err) {
 		if !m.conflicted[it] {
 			m.conflicted[it] = true
-			m.cfg.Logger.Error("mirror: the remote store holds other content under this id; kept in the outbox", "kind", it.Kind, "pk", it.PK, "err", err)
+			m.cfg.Logger.Error("mirror: cannot deliver this object (other content under its id remotely, or an unknown kind); kept in the outbox", "kind", it.Kind, "pk", it.PK, "err", err)
 		}
 		return err
 	}
@@ -297,11 +300,22 @@ func (m *Mirror) relay(ctx context.Context, r Store, it outboxItem) error {
 	case runConfigKindName:
 		return relayOne(ctx, m, it.PK, m.local.TagConfig, r.BindTag)
 	}
-	return fmt.Errorf("%w: outbox kind %q", ErrNotFound, it.Kind)
+	return fmt.Errorf("%w: outbox kind %q", errUnknownKind, it.Kind)
 }
+
+// errLocalMissing: the outbox names an object the local store lacks. Only this drops an outbox
+// item undelivered; a not-found from the remote must not.
+var errLocalMissing = errors.New("not in the local store")
+
+// errUnknownKind: an outbox line of a kind this binary cannot relay (written by a newer one). It
+// stays queued for a binary that can, instead of being dropped.
+var errUnknownKind = errors.New("unknown kind")
 
 func relayOne[T any](ctx context.Context, m *Mirror, pk string, get func(context.Context, string) (T, error), put func(context.Context, T) error) error {
 	v, err := get(ctx, pk)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: %w", errLocalMissing, err)
+	}
 	if err != nil {
 		return err
 	}

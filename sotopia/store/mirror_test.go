@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -239,5 +241,34 @@ func TestMirrorBindTagChecksTheRemoteFirst(t *testing.T) {
 	}
 	if _, err := m.TagConfig(ctx, "shared"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the refused binding was stored locally: %v", err)
+	}
+}
+
+// An outbox line of a kind this binary cannot relay (from a newer one) is refused and kept,
+// never dropped as if the local object were gone.
+func TestMirrorKeepsAnOutboxItemOfUnknownKind(t *testing.T) {
+	ctx := context.Background()
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
+	dir := t.TempDir()
+	line := `{"op":"add","kind":"FutureKind","pk":"01JFUTURE"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "outbox.jsonl"), []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	m := newMirror(t, dir, srv, logs)
+	err := m.Flush(ctx)
+	if err == nil || !strings.Contains(err.Error(), `outbox kind "FutureKind"`) {
+		t.Fatalf("Flush err = %v, want a refusal naming the kind", err)
+	}
+	if got := m.Pending(); got != 1 {
+		t.Fatalf("pending = %d, want 1 (kept)", got)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m = newMirror(t, dir, srv, logs)
+	defer m.Close()
+	if got := m.Pending(); got != 1 {
+		t.Fatalf("pending after restart = %d, want 1", got)
 	}
 }
