@@ -271,7 +271,8 @@ func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
 		return
 	}
 	e.phase, e.action = phaseEnv, *m
-	c.Request(e.env, &messages.StepEnv{Seat: m.Seat, Action: m.Action, WantDialogue: e.spec.embedsDialogue()})
+	c.Request(e.env, &messages.StepEnv{Seat: m.Seat, Action: m.Action, WantDialogue: e.spec.embedsDialogue(),
+		WantJudge: e.spec.anyOptimised()})
 }
 
 // onStepped records the step the Environment applied and asks for its judgement.
