@@ -60,14 +60,14 @@ func (c *PolicyCarry) start(seat int, pol policy.Policy, arms []policy.Arm) (pol
 	return pol, nil
 }
 
-// finish records the state seat's policy ended an episode with.
-func (c *PolicyCarry) finish(seat int, pol policy.Policy, arms []policy.Arm) error {
+// end is the checkpoint of the state seat's policy ended an episode with; the episode Sets it
+// once the episode is stored as done.
+func (c *PolicyCarry) end(seat int, pol policy.Policy, arms []policy.Arm) (policy.Checkpoint, error) {
 	cp, err := policy.Save(pol, c.identity(arms))
 	if err != nil {
-		return fmt.Errorf("p%d policy checkpoint: %w", seat+1, err)
+		return policy.Checkpoint{}, fmt.Errorf("p%d policy checkpoint: %w", seat+1, err)
 	}
-	c.Set(seat, cp)
-	return nil
+	return cp, nil
 }
 
 // identity is the pool identity of the strategy pool at the episode's embedding width.

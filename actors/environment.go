@@ -57,7 +57,11 @@ func (a *environmentActor) step(m *messages.StepEnv) *messages.Stepped {
 	}
 	a.obs = obs
 	out := &messages.Stepped{Turn: a.env.Turn(), Done: done, Reason: a.env.Reason(), Messages: a.env.Messages(),
-		Judge: sotopia.JudgeRequest{Turn: a.env.Turn(), History: a.env.JudgeHistory()}}
+		Judge: sotopia.JudgeRequest{Turn: a.env.Turn()}}
+	if done || m.WantJudge {
+		// The transcript grows every turn: build it only when a judge will read it.
+		out.Judge.History = a.env.JudgeHistory()
+	}
 	if m.WantDialogue && !done {
 		out.Dialogue = a.env.DialogueText()
 	}

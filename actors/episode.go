@@ -59,6 +59,7 @@ type episodeActor struct {
 	// by then every policy reply has arrived, so the actors are idle.
 	policyActors [sotopia.Seats]*policyActor
 	arms         [sotopia.Seats][]policy.Arm
+	ends         [sotopia.Seats]*policy.Checkpoint // the policies' end states, carried once stored
 }
 
 // childFailed tells an actor that one of its children panicked (see failToParent).
@@ -106,6 +107,12 @@ func (e *episodeActor) Receive(c actor.Context) {
 		}
 		if m.Error != "" {
 			e.fail(c, "terminal judge: "+m.Error)
+			return
+		}
+		// Checkpointed before recording: a state that cannot be carried fails the episode in its
+		// stored log too, not only in the runner's count.
+		if err := e.endPolicies(); err != nil {
+			e.fail(c, err.Error())
 			return
 		}
 		e.record(c, e.book.Finish(&m.Judgement, ""))
@@ -271,7 +278,8 @@ func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
 		return
 	}
 	e.phase, e.action = phaseEnv, *m
-	c.Request(e.env, &messages.StepEnv{Seat: m.Seat, Action: m.Action, WantDialogue: e.spec.embedsDialogue()})
+	c.Request(e.env, &messages.StepEnv{Seat: m.Seat, Action: m.Action, WantDialogue: e.spec.embedsDialogue(),
+		WantJudge: e.spec.anyOptimised()})
 }
 
 // onStepped records the step the Environment applied and asks for its judgement.
@@ -413,8 +421,10 @@ func (e *episodeActor) onStored(c actor.Context, m *messages.Stored) {
 		done.Usage = e.book.Usage
 	}
 	if done.Status == sotopia.StatusDone {
-		if err := e.carryPolicies(); err != nil {
-			done.Status, done.Error = sotopia.StatusFailed, err.Error()
+		for seat, cp := range e.ends {
+			if cp != nil {
+				e.spec.Carry.Set(seat, *cp)
+			}
 		}
 	}
 	c.CancelReceiveTimeout()
@@ -422,8 +432,9 @@ func (e *episodeActor) onStored(c actor.Context, m *messages.Stored) {
 	c.Stop(c.Self())
 }
 
-// carryPolicies hands the state each optimised seat's policy ended with to Spec.Carry.
-func (e *episodeActor) carryPolicies() error {
+// endPolicies checkpoints the state each optimised seat's policy ended with (Spec.Carry) into
+// e.ends, handed to Spec.Carry once the episode is stored as done.
+func (e *episodeActor) endPolicies() error {
 	if e.spec.Carry == nil {
 		return nil
 	}
@@ -431,9 +442,11 @@ func (e *episodeActor) carryPolicies() error {
 		if p == nil || p.policy == nil {
 			continue
 		}
-		if err := e.spec.Carry.finish(seat, p.policy, e.arms[seat]); err != nil {
+		cp, err := e.spec.Carry.end(seat, p.policy, e.arms[seat])
+		if err != nil {
 			return err
 		}
+		e.ends[seat] = &cp
 	}
 	return nil
 }

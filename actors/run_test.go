@@ -133,8 +133,15 @@ func TestFailedEpisodeIsRetried(t *testing.T) {
 	spec.MaxRetries = 2
 	spec.World = &faultyWorld{World: spec.World, task: victim, mode: "panic",
 		attempts: map[int64]bool{loop.Seed(spec.Seed, victim, 0): true}}
-	if _, err := Run(context.Background(), spec); err != nil {
+	res, err := Run(context.Background(), spec)
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, a := range res.Attempts {
+		// Only the retried attempt is not final.
+		if want := a.TaskID != victim || a.Attempt == 1; a.Final != want {
+			t.Errorf("task %s attempt %d (%s): Final %v, want %v", a.TaskID, a.Attempt, a.Status, a.Final, want)
+		}
 	}
 	eps := sink.byTask()[victim]
 	if len(eps) != 2 || eps[0].Status != sotopia.StatusFailed || eps[1].Status != sotopia.StatusDone || eps[1].Attempt != 1 {

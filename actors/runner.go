@@ -84,8 +84,8 @@ func (r *runnerActor) onDone(c actor.Context, m *messages.EpisodeDone) {
 }
 
 func (r *runnerActor) account(c actor.Context, m *messages.EpisodeDone) {
-	a := Attempt{Index: m.Index, Attempt: m.Attempt, TaskID: m.TaskID, EpisodePK: m.EpisodePK, Status: m.Status, Error: m.Error, Usage: m.Usage}
-	r.result.Attempts = append(r.result.Attempts, a)
+	a := Attempt{Index: m.Index, Attempt: m.Attempt, TaskID: m.TaskID, EpisodePK: m.EpisodePK, Status: m.Status, Error: m.Error, Usage: m.Usage,
+		Final: true}
 	if m.Status == sotopia.StatusInterrupted {
 		r.spec.logf("episode %d (task %s) attempt %d interrupted: %s", m.Index, m.TaskID, m.Attempt, m.Error)
 	}
@@ -93,11 +93,13 @@ func (r *runnerActor) account(c actor.Context, m *messages.EpisodeDone) {
 		r.spec.logf("episode %d (task %s) attempt %d failed: %s", m.Index, m.TaskID, m.Attempt, m.Error)
 		task := r.spec.Tasks[m.Index]
 		if m.Attempt-r.spec.FirstAttempt[task.PK] < r.spec.MaxRetries && r.stopped == "" {
+			a.Final = false
 			// Retries go first so a task's attempts stay together; each attempt has its own seed.
 			r.queue = append([]messages.StartEpisode{{Index: m.Index, Attempt: m.Attempt + 1, Task: task,
 				Seed: loop.Seed(r.spec.Seed, task.PK, m.Attempt+1)}}, r.queue...)
 		}
 	}
+	r.result.Attempts = append(r.result.Attempts, a)
 	if r.spec.OnDone != nil {
 		r.spec.OnDone(a)
 	}

@@ -83,6 +83,9 @@ type Attempt struct {
 	Status    string
 	Error     string
 	Usage     sotopia.Usage
+	// Final says no retry of this task follows (the runner's rule: only failed attempts are
+	// retried, up to max_retries, and none once the run stopped starting episodes).
+	Final bool
 }
 
 // Result summarises a run.

@@ -101,21 +101,17 @@ func (b *Book) EpisodeSpec() sotopia.EpisodeSpec {
 	return sotopia.EpisodeSpec{Setup: b.setup, Seed: b.seed, Arms: b.Arms, Optimised: b.spec.Optimised}
 }
 
-func (b *Book) armID(seat int) string {
-	if a, _, ok := b.arm(seat, b.Current[seat].Arm); ok {
-		return a.ID
-	}
-	return ""
-}
-
 // RecordStep appends the record of one environment step with every seat's active arm and the
 // agent's note on its action, if any.
 func (b *Book) RecordStep(seat int, a sotopia.AgentAction, note string) {
 	rec := sotopia.TurnRecord{Turn: b.env.Turn, Seat: seat, Action: a, ActionNote: note}
 	for s := range sotopia.Seats {
-		st := sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm, ArmID: b.armID(s), ArmProb: b.Current[s].Prob}
-		if a, c, ok := b.arm(s, st.Arm); ok && c != nil {
-			st.ArmText, st.ArmParents, st.ArmOperator = a.Text, c.parents, c.operator
+		st := sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm, ArmProb: b.Current[s].Prob}
+		if a, c, ok := b.arm(s, st.Arm); ok {
+			st.ArmID = a.ID
+			if c != nil { // a created arm: its record carries what the pool cannot give a reader
+				st.ArmText, st.ArmParents, st.ArmOperator = a.Text, c.parents, c.operator
+			}
 		}
 		rec.Seats = append(rec.Seats, st)
 	}

@@ -77,11 +77,12 @@ type TurnStart struct {
 }
 
 // StepEnv applies the acting seat's action; WantDialogue asks for the dialogue text (context
-// embedding).
+// embedding), WantJudge for the turn's judge transcript (the episode's is always sent).
 type StepEnv struct {
 	Seat         int
 	Action       sotopia.AgentAction
 	WantDialogue bool
+	WantJudge    bool
 }
 
 // Stepped is the Environment's reply to StepEnv: the new turn number, whether and why the

@@ -58,7 +58,6 @@ func Show(w io.Writer, t *Tracker, opt DisplayOptions) *Display {
 // showLines prints a snapshot line every interval (none while nothing changed) and at Close.
 func showLines(w io.Writer, t *Tracker, every time.Duration) *Display {
 	lw := &lockedWriter{w: w}
-	stop, stopped := make(chan struct{}), make(chan struct{})
 	last := ""
 	print := func() {
 		line := t.Snapshot().Line()
@@ -67,27 +66,7 @@ func showLines(w io.Writer, t *Tracker, every time.Duration) *Display {
 			last = line
 		}
 	}
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				print()
-			}
-		}
-	}()
-	var once sync.Once
-	return &Display{Log: lw, close: func() {
-		once.Do(func() {
-			close(stop)
-			<-stopped
-			print()
-		})
-	}}
+	return &Display{Log: lw, close: repeat(every, print, print)}
 }
 
 // showBar draws an mpb bar: episodes finished of planned, then the counts, tokens, dollars and ETA.
@@ -110,36 +89,44 @@ func showBar(w io.Writer, t *Tracker) *Display {
 			return fmt.Sprintf("%d turns, %s tok, $%.4f, %s, ETA %s", s.Turns, Tokens(s.PromptTokens+s.CompletionTokens),
 				s.CostUSD, s.Elapsed.Round(time.Second), s.etaText())
 		})))
-	stop, stopped := make(chan struct{}), make(chan struct{})
 	update := func() {
 		s := snap()
 		bar.SetTotal(int64(max(1, s.Planned)), false)
 		bar.SetCurrent(int64(s.Done + s.Failed))
 	}
+	return &Display{Log: p, close: repeat(200*time.Millisecond, update, func() {
+		update()
+		// Complete the bar where it stands (an interrupted run does not reach its total).
+		bar.SetTotal(-1, true)
+		p.Wait()
+	})}
+}
+
+// repeat calls tick every interval until the returned stop, which waits for the ticking
+// goroutine, then calls last once (so last never races a tick). stop is safe to call twice.
+func repeat(every time.Duration, tick, last func()) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
+		t := time.NewTicker(every)
+		defer t.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-done:
 				return
-			case <-tick.C:
-				update()
+			case <-t.C:
+				tick()
 			}
 		}
 	}()
 	var once sync.Once
-	return &Display{Log: p, close: func() {
+	return func() {
 		once.Do(func() {
-			close(stop)
+			close(done)
 			<-stopped
-			update()
-			// Complete the bar where it stands (an interrupted run does not reach its total).
-			bar.SetTotal(-1, true)
-			p.Wait()
+			last()
 		})
-	}}
+	}
 }
 
 type lockedWriter struct {

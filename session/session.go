@@ -179,9 +179,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		logOnly := onDone
 		onDone = func(a actors.Attempt) {
 			logOnly(a)
-			// Only failed attempts are retried, up to max_retries after the run's first one.
-			final := a.Status != sotopia.StatusFailed || a.Attempt-first[a.TaskID] >= cfg.MaxRetries
-			t.Record(cfg.Tag, a.Status, final, sink.turnsOf(a.EpisodePK), a.Usage)
+			t.Record(cfg.Tag, a.Status, a.Final, sink.turnsOf(a.EpisodePK), a.Usage)
 		}
 	}
 	batch := cfg.BatchSize
