@@ -27,7 +27,7 @@ Tags bound to a run's configuration do not take imports.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("tag") && tag == "" {
-				return errors.New("--tag is empty: omit it to keep each episode's experiment_tag")
+				return usage(errors.New("--tag is empty: omit it to keep each episode's experiment_tag"))
 			}
 			ctx := cmd.Context()
 			ds, err := sotopia.Embedded()

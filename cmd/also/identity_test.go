@@ -72,7 +72,7 @@ func TestExitCodes(t *testing.T) {
 			t.Errorf("%s: exit code %d, want %d", name, got, c.want)
 		}
 	}
-	for _, args := range [][]string{{"bench", "nope"}, {"nope"}, {"bench"}, {"run", "--no-such-flag"}, {"run", "extra"}} {
+	for _, args := range [][]string{{"bench", "nope"}, {"nope"}, {"bench"}, {"run", "--no-such-flag"}, {"run", "extra"}, {"db", "import", "--tag", "", "x.jsonl"}} {
 		_, _, err := runCLI(t, args...)
 		if code := exitCode(ctx, err); code != exitUsage {
 			t.Errorf("also %s: exit code %d (%v), want %d", strings.Join(args, " "), code, err, exitUsage)
