@@ -131,6 +131,9 @@ func (s *Spec) Validate() error {
 		if err := s.Policy.Validate(); err != nil {
 			return err
 		}
+		if arm := s.startArm(); arm >= len(s.Strategies) {
+			return fmt.Errorf("static_arm = %d: the pool has %d arms (0 to %d)", arm, len(s.Strategies), len(s.Strategies)-1)
+		}
 	}
 	if s.Policy.AlternateOptimization && !(s.Optimised[0] && s.Optimised[1]) {
 		return errors.New("alternate_optimization needs both seats optimised (optimize both)")
@@ -171,5 +174,13 @@ func (s *Spec) logf(format string, args ...any) {
 func (s *Spec) loopConfig() *loop.Config {
 	return &loop.Config{Dataset: s.Dataset, Era: s.Era, MaxTurns: s.MaxTurns, Omniscient: s.Omniscient,
 		Optimised: s.Optimised, Strategies: s.Strategies, Credit: s.Credit, Alternate: s.Policy.AlternateOptimization,
-		Tag: s.Tag, RunSeed: s.Seed}
+		Tag: s.Tag, RunSeed: s.Seed, StartArm: s.startArm()}
+}
+
+// startArm is the arm optimised seats start on: a custom policy (NewPolicy) starts on arm 0.
+func (s *Spec) startArm() int {
+	if s.NewPolicy != nil {
+		return 0
+	}
+	return policy.StartArm(s.Bandit, s.Policy)
 }

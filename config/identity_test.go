@@ -19,7 +19,7 @@ var resultSettings = []string{
 	"policy.also.greedy_selection", "policy.also.static_strategy", "policy.also.multi_dim_prediction",
 	"policy.also.surrogate", "policy.also.warm_epochs", "policy.also.no_early_stop",
 	"policy.also.context_embedding", "policy.update_interval", "policy.alternate_optimization", "policy.ucb_context_embedding", "judge_prompt", "openrouter_provider", "optimizer_model",
-	"policy.population_size", "policy.evolution_interval", "policy.opro.samples", "policy.opro.threshold", "policy.opro.top_k",
+	"policy.static_arm", "policy.population_size", "policy.evolution_interval", "policy.opro.samples", "policy.opro.threshold", "policy.opro.top_k",
 	"sim.Dim", "sim.Opponent", "sim.SwitchEvery", "sim.Drift", "sim.AdaptAlpha", "sim.AdaptMemory", "sim.Noise",
 	"sim.Beta", "sim.Lambda", "sim.Kappa", "sim.OffsetSD", "sim.TrustRate", "sim.GoalRate", "sim.LeaveTrust",
 	"sim.LeaveAfter", "sim.LeaverTurns", "sim.NonVerbalRate", "sim.SharedPref",

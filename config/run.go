@@ -288,6 +288,9 @@ func (r Run) validatePolicyRun() error {
 	case p.UCBContext && !r.UseContext:
 		return fmt.Errorf("ucb_context_embedding = true: needs context_embedding = true (the dialogue is embedded only then)")
 	}
+	if err := r.validateStaticArm(); err != nil {
+		return err
+	}
 	if opt, _ := r.Optimised(); p.UpdateInterval != 1 && (opt[0] || opt[1]) {
 		if in, _ := policy.Lookup(r.Bandit); !in.Retrains {
 			var retrained []string
@@ -298,6 +301,29 @@ func (r Run) validatePolicyRun() error {
 			}
 			return fmt.Errorf("update_interval = %d: only %s retrain a network; %s learns in every update", p.UpdateInterval, strings.Join(retrained, ", "), r.Bandit)
 		}
+	}
+	return nil
+}
+
+// validateStaticArm checks static_arm: only the static bandit of an optimised seat plays it, and it
+// must index the run's arm pool.
+func (r Run) validateStaticArm() error {
+	arm := r.Policy.StaticArm
+	if arm == 0 {
+		return nil
+	}
+	if in, err := policy.Lookup(r.Bandit); err != nil || in.Name != "static" {
+		return fmt.Errorf("static_arm = %d: only bandit_type static plays a fixed arm, not %q", arm, r.Bandit)
+	}
+	if opt, _ := r.Optimised(); !opt[0] && !opt[1] {
+		return fmt.Errorf("static_arm = %d: optimize = none plays arm 0 on both seats; set optimize = both, p1 or p2 for the seats that hold the arm", arm)
+	}
+	pool, err := sotopia.Strategies(r.StrategyVersion)
+	if err != nil {
+		return err
+	}
+	if arm >= len(pool) {
+		return fmt.Errorf("static_arm = %d: strategy_version %s has %d arms (0 to %d)", arm, r.StrategyVersion, len(pool), len(pool)-1)
 	}
 	return nil
 }

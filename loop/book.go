@@ -38,6 +38,9 @@ type Config struct {
 	Alternate bool
 	Tag       string
 	RunSeed   int64
+	// StartArm is the arm optimised seats play before their policy's first selection: 0 (no
+	// strategy), as the reference starts, except for a static policy holding another arm.
+	StartArm int
 }
 
 // EnvState is the environment's progress as its owner reports it after each step.
@@ -80,11 +83,15 @@ func NewBook(spec *Config, attempt int, task sotopia.Task, seed int64) (*Book, e
 		for i, s := range spec.Strategies {
 			b.Arms[seat] = append(b.Arms[seat], sotopia.ArmChoice{Index: i, ID: s.ID, Description: s.Description, Text: sotopia.ArmText(bg, s)})
 		}
-		// The reference starts every seat on arm 0 (no strategy) with probability 1/K.
+		// The reference starts every seat on arm 0 (no strategy) with probability 1/K; a static
+		// policy's seat starts on its fixed arm, which it plays with certainty.
 		k := max(1, len(spec.Strategies))
 		b.Current[seat] = policy.Choice{Arm: 0, Prob: 1 / float64(k)}
-		if !spec.Optimised[seat] {
+		switch {
+		case !spec.Optimised[seat]:
 			b.Current[seat].Prob = 1
+		case spec.StartArm != 0:
+			b.Current[seat] = policy.Choice{Arm: spec.StartArm, Prob: 1}
 		}
 	}
 	return b, nil

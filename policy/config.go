@@ -56,6 +56,10 @@ type Config struct {
 	// Instinct column is inferred to come from.
 	UCBContext bool       `json:"ucb_context_embedding" toml:"ucb_context_embedding"`
 	ALSO       ALSOConfig `json:"also" toml:"also"`
+	// StaticArm is the arm the static bandit always plays: 0, the bare background, is the paper's
+	// Original; k > 0 holds pool arm k fixed (the strategy analysis). omitempty keeps the
+	// fingerprint of every run made before the setting existed (they all played arm 0).
+	StaticArm int `json:"static_arm,omitempty" toml:"static_arm"`
 
 	// PopulationSize is the population of opro, evoprompt-* and promptbreeder (the first
 	// PopulationSize pool arms seed it); EvolutionInterval the turns between their evolutions.
@@ -117,6 +121,8 @@ func (c Config) Validate() error {
 		return bad("beta", c.Beta, "must be >= 0")
 	case c.Epsilon < 0 || c.Epsilon > 1:
 		return bad("epsilon", c.Epsilon, "must be in [0, 1]")
+	case c.StaticArm < 0:
+		return bad("static_arm", c.StaticArm, "must be >= 0 (an index into the arm pool; 0 = no strategy)")
 	case c.UpdateInterval < 1:
 		return bad("update_interval", c.UpdateInterval, "must be at least 1 (the artifact's 0 never trains: its networks would choose untrained)")
 	}

@@ -1,12 +1,31 @@
 package policy
 
-// static never optimises: it always plays arm 0, the unmodified background (the paper's Original).
-type static struct{}
+import "fmt"
 
-func newStatic(Params) (Policy, error)               { return static{}, nil }
-func (static) Name() string                          { return "static" }
-func (static) Update(Feedback) error                 { return nil }
-func (static) Select(int, []float64) (Choice, error) { return Choice{Arm: 0, Prob: 1}, nil }
+// static never optimises: it always plays one arm, Config.StaticArm: arm 0, the unmodified
+// background, is the paper's Original; another arm holds that strategy fixed (the paper's
+// strategy analysis).
+type static struct{ arm int }
+
+func newStatic(p Params) (Policy, error) {
+	if p.Config.StaticArm >= len(p.Arms) {
+		return nil, fmt.Errorf("static_arm = %d: the pool has %d arms (0 to %d)", p.Config.StaticArm, len(p.Arms), len(p.Arms)-1)
+	}
+	return static{arm: p.Config.StaticArm}, nil
+}
+func (static) Name() string                            { return "static" }
+func (static) Update(Feedback) error                   { return nil }
+func (s static) Select(int, []float64) (Choice, error) { return Choice{Arm: s.arm, Prob: 1}, nil }
+
+// StartArm is the arm an optimised seat of the named policy plays before its first selection:
+// a static policy's fixed arm (a held strategy is held from the first utterance), otherwise
+// arm 0, as the reference starts every seat.
+func StartArm(name string, cfg Config) int {
+	if in, err := Lookup(name); err == nil && in.Name == "static" {
+		return cfg.StaticArm
+	}
+	return 0
+}
 
 // uniform picks an arm uniformly at random every turn.
 type uniform struct {

@@ -146,7 +146,7 @@ func newCompareCmd() *cobra.Command {
 	var sf storeFlags
 	var tf tagsFlag
 	var format, evalSet, baseline string
-	var paperTable bool
+	var paperTable, transfer, strategies bool
 	cmd := &cobra.Command{
 		Use:   "compare --tags A,B,...",
 		Short: "Compare tags: per seat, every Sotopia dimension and Overall with 95% CIs; paired differences against a baseline",
@@ -162,7 +162,15 @@ randomisation) p-value, exact up to 16 tasks, else from 10000 random sign assign
 p-values are Holm-corrected across all the differences printed.
 
 --paper-table prints the paper's layout instead (Goal, Rel, Know, Overall on All and Hard, the
-mean of both seats per episode, also-method.md 3.4 and 10.1).`,
+mean of both seats per episode, also-method.md 3.4 and 10.1).
+
+--transfer prints the generalisation comparison (also-method.md 10.2): each tag's mode is read from
+its configuration (no policy_in: baseline, the cold start; policy_in with policy_freeze: test;
+policy_in alone: finetune), then Goal, Overall (and regret in the sim world) per mode and the
+paired differences test - baseline, finetune - baseline, finetune - test.
+
+--strategies prints the strategy analysis: every tag a static run holding one arm (static_arm),
+ranked by Overall, each compared with the arm-0 (no strategy) tag.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains(report.CompareFormats, format) {
@@ -178,6 +186,12 @@ mean of both seats per episode, also-method.md 3.4 and 10.1).`,
 			if baseline != "" && !slices.Contains(tags, baseline) {
 				return usage(fmt.Errorf("--baseline %q is not one of --tags (%s)", baseline, strings.Join(tags, ", ")))
 			}
+			if n := countTrue(paperTable, transfer, strategies); n > 1 {
+				return usage(fmt.Errorf("--paper-table, --transfer and --strategies are different layouts: pick one"))
+			}
+			if (transfer || strategies) && baseline != "" {
+				return usage(fmt.Errorf("--baseline does not apply to --transfer or --strategies: their reference (the cold start, arm 0) is read from each tag's configuration"))
+			}
 			if paperTable && cmd.Flags().Changed("eval-set") {
 				return usage(fmt.Errorf("--paper-table shows both All and Hard: drop --eval-set"))
 			}
@@ -186,6 +200,12 @@ mean of both seats per episode, also-method.md 3.4 and 10.1).`,
 				return err
 			}
 			out := cmd.OutOrStdout()
+			switch {
+			case transfer:
+				return writeTransfer(out, loaded, evalSet, format, ds)
+			case strategies:
+				return writeStrategies(out, loaded, evalSet, format, ds)
+			}
 			if paperTable {
 				all, err := report.Compare(episodesOf(loaded), "all", baseline, ds)
 				if err != nil {
@@ -210,5 +230,7 @@ mean of both seats per episode, also-method.md 3.4 and 10.1).`,
 	cmd.Flags().StringVar(&evalSet, "eval-set", "all", "all, or hard (Sotopia-hard scenarios only)")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "tag the others are compared with (default: the first of --tags)")
 	cmd.Flags().BoolVar(&paperTable, "paper-table", false, "print the paper's table: Goal, Rel, Know, Overall on All and Hard")
+	cmd.Flags().BoolVar(&transfer, "transfer", false, "print the generalisation comparison: baseline (cold), test (frozen) and finetune, modes read from the tags' configurations")
+	cmd.Flags().BoolVar(&strategies, "strategies", false, "print the strategy analysis: static runs of one arm each, ranked, against arm 0 (no strategy)")
 	return cmd
 }

@@ -182,6 +182,7 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.StringVar(&r.Sim.Opponent, "opponent", r.Sim.Opponent, "sim opponent: "+strings.Join(sim.Profiles(), ", "))
 	fs.IntVar(&r.Sim.Dim, "embed-dim", r.Sim.Dim, "sim world hashed-embedding dimension")
 	fs.Float64Var(&r.Sim.LeaveTrust, "sim-leave-trust", r.Sim.LeaveTrust, "sim trust floor below which a seat leaves (0 = never)")
+	fs.Float64Var(&r.Sim.SharedPref, "sim-shared-pref", r.Sim.SharedPref, "sim share in [0, 1] of every scenario's hidden preference common to all scenarios (0 = none: nothing transfers between scenarios)")
 	fs.StringVar(&r.Store, "store", r.Store, "embedded store directory")
 	fs.StringVar(&r.RedisURL, "redis-url", r.RedisURL, "Redis URL: episodes are saved in --store first, then sent to Redis (default $REDIS_OM_URL)")
 	p := &r.Policy
@@ -190,6 +191,7 @@ func defineRunFlags(fs *pflag.FlagSet, r *config.Run) {
 	fs.Float64Var(&p.Alpha, "alpha", p.Alpha, "LinUCB alpha / instinct and neural_ucb lambda")
 	fs.Float64Var(&p.Beta, "beta", p.Beta, "instinct and neural_ucb nu (neural_ucb_no_ctx_v3.yml: 0.01; other artifact configs 0.05 to 1)")
 	fs.Float64Var(&p.Epsilon, "selection-epsilon", p.Epsilon, "epsilon of epsilon-greedy and ALSO's greedy selection")
+	fs.IntVar(&p.StaticArm, "static-arm", p.StaticArm, "static: the pool arm every optimised seat always plays (0 = no strategy, the paper's Original; k holds strategy k fixed)")
 	fs.IntVar(&p.PopulationSize, "population-size", p.PopulationSize, "opro, evoprompt-*, promptbreeder: members (the first N pool arms seed it)")
 	fs.IntVar(&p.EvolutionInterval, "evolution-interval", p.EvolutionInterval, "opro, evoprompt-*, promptbreeder: turns between evolutions")
 	fs.IntVar(&p.UpdateInterval, "update-interval", p.UpdateInterval, "also, instinct and neural_ucb retrain only after turns t with t % N == 0 and select with the last-trained network in between (the artifact's; paper runs: 1)")
