@@ -176,23 +176,16 @@ func Strategies(tags []TagEpisodes, arms []StrategyArm, evalSet string, ds *soto
 // contrasts are a - b on the seats' mean for every contrast metric both have, over their common
 // scored tasks.
 func contrasts(label string, a, b TagResult) []Contrast {
+	diffs := paired(a, b)
 	var out []Contrast
-	for _, d := range paired(a, b) {
-		if d.Seat != "avg" || !isContrastMetric(d.Metric) {
-			continue
+	for _, m := range contrastMetrics { // the tables' column order
+		for _, d := range diffs {
+			if d.Seat == "avg" && d.Metric == m {
+				out = append(out, Contrast{Label: label, Tag: a.Tag, Baseline: b.Tag, Metric: m, Paired: d.Paired})
+			}
 		}
-		out = append(out, Contrast{Label: label, Tag: a.Tag, Baseline: b.Tag, Metric: d.Metric, Paired: d.Paired})
 	}
 	return out
-}
-
-func isContrastMetric(m string) bool {
-	for _, c := range contrastMetrics {
-		if c == m {
-			return true
-		}
-	}
-	return false
 }
 
 func holmContrasts(cs []Contrast) {

@@ -23,9 +23,6 @@ func policyCarry(cfg config.Run, optimised [sotopia.Seats]bool, strategies []sot
 	if !optimised[0] && !optimised[1] {
 		return nil, errors.New("policy_in / policy_out (--policy-in, --policy-out): no seat is optimised (--optimize), so there is no policy to load or save")
 	}
-	if cfg.Resume && (cfg.PolicyOut != "" || !cfg.PolicyFreeze) {
-		return nil, errors.New("resume with a policy that carries state (--policy-out, or --policy-in without --policy-freeze): the skipped episodes' learnt state is not stored, so the carried state would differ")
-	}
 	carry := &actors.PolicyCarry{Strategy: cfg.StrategyVersion, Strategies: strategies, Freeze: cfg.PolicyFreeze}
 	for seat, on := range optimised {
 		if !on {
@@ -54,6 +51,18 @@ func policyCarry(cfg config.Run, optimised [sotopia.Seats]bool, strategies []sot
 		}
 	}
 	return carry, nil
+}
+
+// refuseCarriedResume refuses a resume that skips stored episodes while the policy carries
+// state from episode to episode (--policy-out, or --policy-in without --policy-freeze): the skipped
+// episodes' learnt state is not stored, so the carried state would differ. A resume that skips
+// nothing (an experiment cell's first run) is an ordinary run; one that has nothing left to run
+// changes nothing.
+func refuseCarriedResume(cfg config.Run, carry *actors.PolicyCarry, skipped, left int) error {
+	if carry == nil || skipped == 0 || left == 0 || (cfg.PolicyOut == "" && cfg.PolicyFreeze) {
+		return nil
+	}
+	return refuse(fmt.Errorf("resume skips %d stored episodes of tag %s, but the policy carries state (--policy-out, or --policy-in without --policy-freeze): the skipped episodes' learnt state is not stored, so the carried state would differ; run under a new tag", skipped, cfg.Tag))
 }
 
 // writePolicyOut writes each optimised seat's final checkpoint into --policy-out (never

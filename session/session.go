@@ -150,6 +150,9 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		if tasks, first, out.Skipped, err = resumePlan(ctx, st, cfg.Tag, tasks); err != nil {
 			return nil, err
 		}
+		if err := refuseCarriedResume(cfg, carry, out.Skipped, len(tasks)); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Out == "" {
 		cfg.Out = report.FreeName(filepath.Join("runs", fmt.Sprintf("%s_%s", cfg.Tag, time.Now().UTC().Format("20060102T150405Z"))))
