@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/also-project/also/report/stats"
@@ -248,6 +249,11 @@ func episodeValues(ep *sotopia.EpisodeLog) taskValues {
 }
 
 func paired(t, base TagResult) []Difference {
+	return pairedOn(t, base, SeatNames, Metrics())
+}
+
+// pairedOn is paired restricted to some seats and metrics (the bootstraps are the cost).
+func pairedOn(t, base TagResult, seats, metrics []string) []Difference {
 	var tasks []string
 	for k := range t.values {
 		if _, ok := base.values[k]; ok {
@@ -257,7 +263,10 @@ func paired(t, base TagResult) []Difference {
 	sort.Strings(tasks) // the bootstrap's draws depend on the order: keep it fixed
 	var out []Difference
 	for s, seat := range SeatNames {
-		for _, m := range Metrics() {
+		if !slices.Contains(seats, seat) {
+			continue
+		}
+		for _, m := range metrics {
 			var diffs []float64
 			for _, k := range tasks {
 				a, okA := t.values[k][s][m]

@@ -97,7 +97,8 @@ type StrategyRow struct {
 	Arm      int                      `json:"arm"`
 	Strategy string                   `json:"strategy"`
 	Tag      string                   `json:"tag"`
-	Counts   string                   `json:"counts"`
+	Tasks    int                      `json:"tasks"`
+	Scored   int                      `json:"scored"`
 	Metrics  map[string]stats.Summary `json:"metrics"`
 	// VsReference holds the paired differences against the reference arm (none for it).
 	VsReference []Contrast `json:"vs_reference,omitempty"`
@@ -142,7 +143,7 @@ func Strategies(tags []TagEpisodes, arms []StrategyArm, evalSet string, ds *soto
 	st := StrategyTable{EvalSet: evalSet, Reference: 0}
 	var all []Contrast
 	for i, r := range results {
-		row := StrategyRow{Arm: arms[i].Index, Strategy: arms[i].Name, Tag: r.Tag, Counts: r.Counts(), Metrics: r.Seat("avg").Metrics}
+		row := StrategyRow{Arm: arms[i].Index, Strategy: arms[i].Name, Tag: r.Tag, Tasks: r.Tasks, Scored: r.Scored, Metrics: r.Seat("avg").Metrics}
 		if i != ref {
 			row.VsReference = contrasts(fmt.Sprintf("arm %d - arm 0", arms[i].Index), r, results[ref])
 			all = append(all, row.VsReference...)
@@ -176,14 +177,9 @@ func Strategies(tags []TagEpisodes, arms []StrategyArm, evalSet string, ds *soto
 // contrasts are a - b on the seats' mean for every contrast metric both have, over their common
 // scored tasks.
 func contrasts(label string, a, b TagResult) []Contrast {
-	diffs := paired(a, b)
 	var out []Contrast
-	for _, m := range contrastMetrics { // the tables' column order
-		for _, d := range diffs {
-			if d.Seat == "avg" && d.Metric == m {
-				out = append(out, Contrast{Label: label, Tag: a.Tag, Baseline: b.Tag, Metric: m, Paired: d.Paired})
-			}
-		}
+	for _, d := range pairedOn(a, b, []string{"avg"}, contrastMetrics) {
+		out = append(out, Contrast{Label: label, Tag: a.Tag, Baseline: b.Tag, Metric: d.Metric, Paired: d.Paired})
 	}
 	return out
 }

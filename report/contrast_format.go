@@ -89,7 +89,7 @@ func WriteStrategies(w io.Writer, t StrategyTable, format string) error {
 		}
 		heading(w, md, fmt.Sprintf("strategy analysis (%s): each arm held fixed, ranked by Overall (mean of both seats per episode [95%% t CI]); "+
 			"vs arm 0: paired difference over the tasks both scored, percentile bootstrap 95%% CI, sign-flip p Holm-corrected across all %d differences", t.EvalSet, n))
-		head := []string{"rank", "arm", "strategy", "tasks"}
+		head := []string{"rank", "arm", "strategy", "scored/tasks"}
 		for _, m := range metrics {
 			head = append(head, MetricLabel(m))
 		}
@@ -98,7 +98,7 @@ func WriteStrategies(w io.Writer, t StrategyTable, format string) error {
 		}
 		tt := newTextTable(w, md, head...)
 		for _, r := range t.Rows {
-			row := []string{strconv.Itoa(r.Rank), strconv.Itoa(r.Arm), r.Strategy, r.Counts}
+			row := []string{strconv.Itoa(r.Rank), strconv.Itoa(r.Arm), r.Strategy, fmt.Sprintf("%d/%d", r.Scored, r.Tasks)}
 			for _, m := range metrics {
 				row = append(row, CI(r.Metrics[m]))
 			}
