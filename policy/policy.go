@@ -79,7 +79,7 @@ func registry() []Info {
 		{Name: "opro", Summary: "OPRO: LLM optimiser shown the scored history (ascending, top-k), n samples, de-duplicated, keeps the best", Parameters: "population_size, evolution_interval, opro.*, --optimizer-model", Source: "Yang et al. 2024 (OPRO); also-method.md 2.5", New: newOPRO},
 		{Name: "promptbreeder", Aliases: []string{"progressive_prompt_breeder", "prompt_breeder"}, Summary: "Promptbreeder: binary tournament, mutation prompts + thinking styles, hyper-mutation of mutation prompts", Parameters: "population_size, evolution_interval, --optimizer-model", Source: "Fernando et al. 2024 (Promptbreeder); also-method.md 2.7", New: newPromptBreeder},
 		{Name: "random", Summary: "uniform random arm every turn", Source: "baseline", New: newRandom},
-		{Name: "static", Summary: "no optimisation: always arm 0 (the paper's Original)", Source: "ALSO paper, Original column", New: newStatic},
+		{Name: "static", Summary: "no optimisation: always arm static_arm (0, no strategy, is the paper's Original)", Parameters: "static_arm", Source: "ALSO paper, Original column", New: newStatic},
 		{Name: "thompson", Aliases: []string{"ts"}, Summary: "Beta-Bernoulli Thompson sampling with Bernoulli trials on [0,1] rewards", Source: "Agrawal & Goyal 2012, Alg. 2", New: newThompson},
 		{Name: "ucb1", Aliases: []string{"ucb"}, Summary: "UCB1: each arm once, then mean + sqrt(2 ln n / n_i)", Source: "Auer, Cesa-Bianchi, Fischer 2002, Fig. 1", New: newUCB1},
 	}

@@ -139,11 +139,13 @@ func paperFiles(t *testing.T) []string {
 		t.Fatalf("no presets in %s: %v", paperDir, err)
 	}
 	sort.Strings(files)
-	// table.toml is an experiment file (the paper's grid over these presets), not a run file:
-	// config's TestPaperTableMirrorsThePresets and TestPaperTableDryRun check it.
+	// table.toml and strategy_analysis.toml are experiment files (the paper's grid over these
+	// presets; the strategy analysis, which no artifact configuration runs), not run files:
+	// config's TestPaperTableMirrorsThePresets, TestStrategyAnalysisPreset and this package's
+	// TestPaperTableDryRun check them.
 	presets := files[:0]
 	for _, f := range files {
-		if filepath.Base(f) != "table.toml" {
+		if b := filepath.Base(f); b != "table.toml" && b != "strategy_analysis.toml" {
 			presets = append(presets, f)
 		}
 	}
