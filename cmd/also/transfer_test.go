@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/also-project/also/policy"
+	"github.com/also-project/also/report"
 	"github.com/also-project/also/sotopia"
 )
 
@@ -51,6 +52,9 @@ func TestTransferSequenceAndCompare(t *testing.T) {
 	}
 
 	run("train", train, "--policy-out", ck("trained"))
+	if cfg, err := os.ReadFile(filepath.Join(dir, "runs", "train", "run.json")); err != nil || !strings.Contains(string(cfg), `"SharedPref": 0.5`) {
+		t.Fatalf("--sim-shared-pref 0.5 did not reach the run's configuration (%v):\n%s", err, cfg)
+	}
 	run("baseline", test)
 	run("test", test, "--policy-in", ck("trained"), "--policy-freeze", "--policy-out", ck("frozen"))
 	run("finetune", test, "--policy-in", ck("trained"), "--policy-out", ck("tuned"))
@@ -144,6 +148,32 @@ func TestStrategyAnalysisRanksArms(t *testing.T) {
 	}
 	if rows != len(arms) {
 		t.Errorf("%d ranked rows, want %d:\n%s", rows, len(arms), out)
+	}
+
+	js, err := cliRun(t, "compare", "--store", store, "--tags", strings.Join(tags, ","), "--strategies", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table report.StrategyTable
+	if err := json.Unmarshal([]byte(js), &table); err != nil {
+		t.Fatalf("%v\n%s", err, js)
+	}
+	for i, r := range table.Rows {
+		if r.Rank != i+1 || (i > 0 && r.Metrics[report.MetricOverall].Mean > table.Rows[i-1].Metrics[report.MetricOverall].Mean) {
+			t.Errorf("row %d (arm %d, rank %d, Overall %v): not ranked by Overall", i, r.Arm, r.Rank, r.Metrics[report.MetricOverall].Mean)
+		}
+		var vsOverall *report.Contrast
+		for j := range r.VsReference {
+			if r.VsReference[j].Metric == report.MetricOverall {
+				vsOverall = &r.VsReference[j]
+			}
+		}
+		switch {
+		case r.Arm == 0 && len(r.VsReference) != 0:
+			t.Errorf("arm 0 is compared with itself: %+v", r.VsReference)
+		case r.Arm != 0 && (vsOverall == nil || vsOverall.N != 3 || vsOverall.PHolm < vsOverall.P):
+			t.Errorf("arm %d: Overall vs arm 0 %+v, want a paired difference over the 3 tasks, Holm-corrected", r.Arm, vsOverall)
+		}
 	}
 
 	for _, tc := range []struct {
