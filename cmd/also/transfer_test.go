@@ -67,6 +67,16 @@ func TestTransferSequenceAndCompare(t *testing.T) {
 		t.Fatalf("finetune ends with %d history records, the checkpoint had %d: it did not continue learning", tunedN, trainedN)
 	}
 
+	// A resume that skips stored episodes cannot carry a learning policy past them; one that skips
+	// nothing (an experiment cell's first run) is an ordinary run.
+	one := strings.Split(test, ",")[0]
+	run("resumed", one, "--policy-in", ck("trained"), "--resume")
+	_, err := cliRun(t, "run", "-q", "--bandit-type", "also", "--max-turns", "4", "--hidden", "8", "--epochs", "2", "--sim-shared-pref", "0.5",
+		"--tasks", test, "--tag", "resumed", "--out", filepath.Join(dir, "runs", "resumed2"), "--store", store, "--policy-in", ck("trained"), "--resume")
+	if err == nil || !strings.Contains(err.Error(), "resume skips 1 stored episodes of tag resumed") || exitCode(context.Background(), err) != 2 {
+		t.Errorf("resume past a stored episode with a learning policy: %v (exit %d)", err, exitCode(context.Background(), err))
+	}
+
 	out, err := cliRun(t, "compare", "--store", store, "--tags", "finetune,baseline,test", "--transfer")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
