@@ -287,6 +287,7 @@ func ConfigDiff(bound, this json.RawMessage) ([]string, error) {
 		}
 		out := map[string]string{}
 		flatten("", doc, out)
+		withIntroDefaults(out)
 		return out, nil
 	}
 	a, err := flat(bound)
@@ -313,6 +314,27 @@ func ConfigDiff(bound, this json.RawMessage) ([]string, error) {
 		diffs = append(diffs, fmt.Sprintf("%s: %s -> %s", k, va, vb))
 	}
 	return diffs, nil
+}
+
+// withIntroDefaults puts back the later settings a canonical form leaves out at their
+// introduction default, so a configuration bound before a setting existed (or with it hashed,
+// Identity.Legacy) shows no difference in it. Only settings of the document's world are added.
+func withIntroDefaults(flat map[string]string) {
+	sim := false
+	for k := range flat {
+		if strings.HasPrefix(k, "sim.") {
+			sim = true
+			break
+		}
+	}
+	for _, l := range addedLater {
+		if _, ok := flat[l.path]; ok || !IsIdentitySetting(l.path, sim) {
+			continue
+		}
+		if b, err := json.Marshal(l.introDefault); err == nil {
+			flat[l.path] = string(b)
+		}
+	}
 }
 
 // flatten maps nested objects to dotted keys; other values keep their JSON text.

@@ -308,3 +308,28 @@ func TestAddedLaterNamesIdentitySettings(t *testing.T) {
 		seen[l.path] = true
 	}
 }
+
+// A tag bound with the first canonical form (sim.SharedPref hashed at 0) differs from the current
+// form of the same run in no setting: ConfigDiff (the refusal message, also eval) stays quiet.
+func TestConfigDiffIgnoresIntroDefaults(t *testing.T) {
+	r := DefaultRun()
+	_, legacy, err := canonicalIdentity(r.resolved(), true, addedLater, true)
+	if err != nil || !strings.Contains(string(legacy), `"SharedPref":0`) {
+		t.Fatalf("legacy form %s: %v", legacy, err)
+	}
+	id, _ := r.Identity()
+	if d, err := ConfigDiff(legacy, id.Config); err != nil || len(d) != 0 {
+		t.Errorf("legacy vs current form of one run differ: %v %v", d, err)
+	}
+	r.Sim.SharedPref = 0.4
+	moved, _ := r.Identity()
+	if d, _ := ConfigDiff(legacy, moved.Config); len(d) != 1 || d[0] != "sim.SharedPref: 0 -> 0.4" {
+		t.Errorf("diff %v, want sim.SharedPref: 0 -> 0.4", d)
+	}
+	live := DefaultRun()
+	live.Model = "openai/gpt-4o-mini"
+	lid, _ := live.Identity()
+	if d, _ := ConfigDiff(lid.Config, lid.Config); len(d) != 0 {
+		t.Errorf("a live configuration differs from itself: %v", d)
+	}
+}
