@@ -70,7 +70,8 @@ var notIdentity = map[string]string{
 // introduction default: the value that plays as the versions before it did. A setting at that
 // value is omitted from the canonical form (see the rule above). Paths are as in SettingsPaths.
 var addedLater = []laterSetting{
-	// sim.SharedPref was hashed for a while before this rule: inLegacy keeps those tags resumable.
+	// At 0 the canonical form has no SharedPref key, as before the setting existed; it was hashed
+	// for a while before this rule, and inLegacy keeps the tags bound then resumable.
 	{path: "sim.SharedPref", introDefault: 0, inLegacy: true},
 }
 
@@ -106,8 +107,16 @@ func (id Identity) Binds(fp string) bool {
 	return fp == id.Fingerprint || (id.Legacy != "" && fp == id.Legacy)
 }
 
-// Short is the fingerprint's first 8 hex digits (what derived tags carry).
-func (id Identity) Short() string { return id.Fingerprint[:min(8, len(id.Fingerprint))] }
+// Short is what derived tags carry: the first 8 hex digits of the fingerprint, or of the legacy
+// one when the configuration has it, so that an upgrade never changes a derived tag (a --resume
+// or an experiment without --tag finds the tag it made before).
+func (id Identity) Short() string {
+	fp := id.Fingerprint
+	if id.Legacy != "" {
+		fp = id.Legacy
+	}
+	return fp[:min(8, len(fp))]
+}
 
 // Identity computes the run's configuration identity (see notIdentity for what is left out, and
 // addedLater for what is left out while it holds its introduction default).

@@ -233,6 +233,9 @@ func TestDefaultFingerprintsAreStable(t *testing.T) {
 			t.Errorf("%s: fingerprint %s (legacy %q), want %s (legacy %q); canonical form:\n%s",
 				name, id.Fingerprint, id.Legacy, c.want, c.prior, id.Config)
 		}
+		if short := c.run.DefaultTag()[len(c.run.DefaultTag())-8:]; short != (c.prior + c.want)[:8] {
+			t.Errorf("%s: the derived tag carries %s, want %s (the fingerprint the configuration had first)", name, short, (c.prior + c.want)[:8])
+		}
 		if !id.Binds(c.want) || (c.prior != "" && !id.Binds(c.prior)) || id.Binds(strings.Repeat("0", 64)) {
 			t.Errorf("%s: Binds accepts the wrong fingerprints", name)
 		}
