@@ -214,7 +214,9 @@ func TestConfigDiffListsTheSettingsThatDiffer(t *testing.T) {
 
 // Golden fingerprints of the default runs. If this fails, a change altered the fingerprint of
 // configurations that already exist, and every tag bound to them would be refused after the
-// upgrade: register a new setting in addedLater with its introduction default instead.
+// upgrade: register a new setting in addedLater with its introduction default instead. The sim
+// fingerprint is also the one also gave before sim.SharedPref existed (checked at 456d9eb^), and
+// the legacy one what it gave from then until addedLater.
 func TestDefaultFingerprintsAreStable(t *testing.T) {
 	live := DefaultRun()
 	live.Model = "openai/gpt-4o-mini"
