@@ -17,12 +17,14 @@ type environmentActor struct {
 	env    *sotopia.Env
 	hidden sotopia.Hidden
 	obs    [sotopia.Seats]sotopia.Observation
+	// sent is how many lists of the message log the Episode holds (LogUpdate).
+	sent int
 }
 
 func (a *environmentActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *messages.ResetEnv:
-		a.obs = a.env.Reset()
+		a.obs, a.sent = a.env.Reset(), 0
 		c.Respond(a.turnStart())
 	case *messages.NextTurn:
 		c.Respond(a.turnStart())
@@ -38,7 +40,7 @@ func (a *environmentActor) Receive(c actor.Context) {
 
 // turnStart opens the current turn; the acting seat's observation gets the hidden state's cue.
 func (a *environmentActor) turnStart() *messages.TurnStart {
-	out := &messages.TurnStart{Turn: a.env.Turn(), Acting: a.env.Acting(), Observations: a.obs, Messages: a.env.Messages()}
+	out := &messages.TurnStart{Turn: a.env.Turn(), Acting: a.env.Acting(), Observations: a.obs, Log: a.logUpdate()}
 	if a.hidden != nil {
 		cue, err := a.hidden.Cue(a.obs[out.Acting])
 		if err != nil {
@@ -56,7 +58,7 @@ func (a *environmentActor) step(m *messages.StepEnv) *messages.Stepped {
 		return &messages.Stepped{Error: fmt.Sprintf("seat %d action: %v", m.Seat, err)}
 	}
 	a.obs = obs
-	out := &messages.Stepped{Turn: a.env.Turn(), Done: done, Reason: a.env.Reason(), Messages: a.env.Messages(),
+	out := &messages.Stepped{Turn: a.env.Turn(), Done: done, Reason: a.env.Reason(), Log: a.logUpdate(),
 		Judge: sotopia.JudgeRequest{Turn: a.env.Turn()}}
 	if done || m.WantJudge {
 		// The transcript grows every turn: build it only when a judge will read it.
@@ -76,4 +78,13 @@ func (a *environmentActor) step(m *messages.StepEnv) *messages.Stepped {
 		out.Judge.Facts = facts
 	}
 	return out
+}
+
+// logUpdate is what the Episode lacks of the message log: the last list it holds (which may have
+// grown since) and every list after it.
+func (a *environmentActor) logUpdate() messages.LogUpdate {
+	from := max(0, a.sent-1)
+	lists := a.env.MessagesFrom(from)
+	a.sent = from + len(lists)
+	return messages.LogUpdate{From: from, Lists: lists}
 }

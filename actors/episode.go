@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -23,6 +24,7 @@ const (
 	phaseEmbed   = "context embedding"
 	phasePolicy  = "policy choice"
 	phaseFinal   = "terminal judgement"
+	phaseSave    = "policy checkpoints"
 	phaseRecord  = "recording"
 )
 
@@ -49,17 +51,17 @@ type episodeActor struct {
 	turn      int
 	action    messages.Action // the acting seat's reply, until the Environment applied it
 	dialogue  string
+	log       [][]sotopia.Message // the Environment's message log, kept up to date by LogUpdates
 	context   []float64
 	failed    string
 	// interrupted says the episode was cut by the run's cancellation (SIGINT/SIGTERM), not by a
 	// fault of its own: it is recorded as interrupted, and --resume runs it again.
 	interrupted bool
 
-	// policyActors and arms are read after the episode to carry its policies' state (Spec.Carry);
-	// by then every policy reply has arrived, so the actors are idle.
-	policyActors [sotopia.Seats]*policyActor
-	arms         [sotopia.Seats][]policy.Arm
-	ends         [sotopia.Seats]*policy.Checkpoint // the policies' end states, carried once stored
+	// ends are the policies' end states (Spec.Carry), asked of the Policy actors once the episode
+	// is judged and carried once it is stored; final is the terminal judgement meanwhile.
+	ends  [sotopia.Seats]*policy.Checkpoint
+	final sotopia.Judgement
 }
 
 // childFailed tells an actor that one of its children panicked (see failToParent).
@@ -109,13 +111,10 @@ func (e *episodeActor) Receive(c actor.Context) {
 			e.fail(c, "terminal judge: "+m.Error)
 			return
 		}
-		// Checkpointed before recording: a state that cannot be carried fails the episode in its
-		// stored log too, not only in the runner's count.
-		if err := e.endPolicies(); err != nil {
-			e.fail(c, err.Error())
-			return
-		}
-		e.record(c, e.book.Finish(&m.Judgement, ""))
+		e.final = m.Judgement
+		e.endPolicies(c)
+	case *messages.PolicySaved:
+		e.onPolicySaved(c, m)
 	case *messages.Stored:
 		e.onStored(c, m)
 	}
@@ -197,7 +196,6 @@ func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
 			}
 			p := &policyActor{base: e.base, seat: seat, seed: e.start.Seed, spec: e.spec,
 				optimiser: e.world.Optimiser, embedder: e.world.Embedder}
-			e.policyActors[seat], e.arms[seat] = p, arms
 			e.policies[seat] = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return p }))
 			c.Request(e.policies[seat], &messages.InitPolicy{Arms: arms})
 			e.pending++
@@ -235,8 +233,12 @@ func (e *episodeActor) onTurnStart(c actor.Context, m *messages.TurnStart) {
 		e.fail(c, m.Error)
 		return
 	}
+	if err := e.follow(m.Log); err != nil {
+		e.fail(c, err.Error())
+		return
+	}
 	e.obs, e.acting, e.turn = m.Observations, m.Acting, m.Turn
-	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: m.Messages})
+	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: e.log})
 	e.phase, e.pending = phaseObserve, 0
 	for seat := range sotopia.Seats {
 		if seat != e.acting {
@@ -291,8 +293,12 @@ func (e *episodeActor) onStepped(c actor.Context, m *messages.Stepped) {
 		e.fail(c, m.Error)
 		return
 	}
+	if err := e.follow(m.Log); err != nil {
+		e.fail(c, err.Error())
+		return
+	}
 	e.turn, e.dialogue = m.Turn, m.Dialogue
-	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: m.Messages, Reason: m.Reason})
+	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: e.log, Reason: m.Reason})
 	e.book.RecordStep(e.action.Seat, e.action.Action, e.action.Note)
 	req := m.Judge
 	switch {
@@ -432,23 +438,47 @@ func (e *episodeActor) onStored(c actor.Context, m *messages.Stored) {
 	c.Stop(c.Self())
 }
 
-// endPolicies checkpoints the state each optimised seat's policy ended with (Spec.Carry) into
-// e.ends, handed to Spec.Carry once the episode is stored as done.
-func (e *episodeActor) endPolicies() error {
-	if e.spec.Carry == nil {
-		return nil
-	}
-	for seat, p := range e.policyActors {
-		if p == nil || p.policy == nil {
-			continue
+// endPolicies asks each optimised seat's Policy actor for the checkpoint of the state it ended
+// with (Spec.Carry), then records the episode. Checkpointed before recording: a state that cannot
+// be carried fails the episode in its stored log too, not only in the runner's count.
+func (e *episodeActor) endPolicies(c actor.Context) {
+	e.phase, e.pending = phaseSave, 0
+	if e.spec.Carry != nil {
+		for _, pid := range e.policies {
+			if pid != nil {
+				c.Request(pid, &messages.SavePolicy{})
+				e.pending++
+			}
 		}
-		cp, err := e.spec.Carry.end(seat, p.policy, e.arms[seat])
-		if err != nil {
-			return err
-		}
-		e.ends[seat] = &cp
 	}
-	return nil
+	if e.pending == 0 {
+		e.record(c, e.book.Finish(&e.final, ""))
+	}
+}
+
+// onPolicySaved keeps a seat's end state (handed to Spec.Carry once the episode is stored as
+// done); the last one records the episode.
+func (e *episodeActor) onPolicySaved(c actor.Context, m *messages.PolicySaved) {
+	if e.phase != phaseSave {
+		return
+	}
+	if m.Error != "" {
+		e.fail(c, m.Error)
+		return
+	}
+	if m.Seat < 0 || m.Seat >= sotopia.Seats || e.policies[m.Seat] == nil {
+		e.fail(c, fmt.Sprintf("a policy checkpoint for seat %d, which has no policy", m.Seat))
+		return
+	}
+	var cp policy.Checkpoint
+	if err := json.Unmarshal(m.Checkpoint, &cp); err != nil {
+		e.fail(c, fmt.Sprintf("p%d policy checkpoint: %v", m.Seat+1, err))
+		return
+	}
+	e.ends[m.Seat] = &cp
+	if e.pending--; e.pending == 0 {
+		e.record(c, e.book.Finish(&e.final, ""))
+	}
 }
 
 func (e *episodeActor) childName(id string) string {
@@ -480,4 +510,15 @@ func (failToParent) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, 
 	if s, ok := sup.(interface{ Self() *actor.PID }); ok {
 		sys.Root.Send(s.Self(), &childFailed{child: child.Id, reason: fmt.Sprint(reason)})
 	}
+}
+
+// follow applies the Environment's log update to the episode's copy of the message log. The
+// lists it replaces are the episode's own (each update carries fresh copies), so no one else
+// sees them change.
+func (e *episodeActor) follow(u messages.LogUpdate) error {
+	if u.From < 0 || u.From > len(e.log) {
+		return fmt.Errorf("environment: message log update from list %d, but the episode holds %d", u.From, len(e.log))
+	}
+	e.log = append(e.log[:u.From], u.Lists...)
+	return nil
 }

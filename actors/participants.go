@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 
@@ -81,6 +82,7 @@ type policyActor struct {
 	seed   int64
 	spec   *Spec
 	policy policy.Policy
+	arms   []policy.Arm // as InitPolicy gave them: a checkpoint is bound to their pool
 	// optimiser and embedder are the episode world's, for the policies that write arm texts.
 	optimiser sotopia.Optimiser
 	embedder  sotopia.Embedder
@@ -130,8 +132,10 @@ func (p *policyActor) Receive(c actor.Context) {
 		if err == nil && p.spec.Carry != nil {
 			pol, err = p.spec.Carry.start(p.seat, pol, m.Arms)
 		}
-		p.policy = pol
+		p.policy, p.arms = pol, m.Arms
 		c.Respond(&messages.PolicyReady{Seat: p.seat, Error: errText(err)})
+	case *messages.SavePolicy:
+		c.Respond(p.save())
 	case *messages.PolicyStep:
 		reply := &messages.PolicyChoice{Seat: p.seat, Turn: m.Turn}
 		if p.policy == nil {
@@ -159,6 +163,21 @@ func (p *policyActor) Receive(c actor.Context) {
 		}
 		c.Respond(reply)
 	}
+}
+
+// save is the checkpoint of the policy's state, for Spec.Carry.
+func (p *policyActor) save() *messages.PolicySaved {
+	reply := &messages.PolicySaved{Seat: p.seat}
+	if p.policy == nil || p.spec.Carry == nil {
+		reply.Error = "no policy state to checkpoint"
+		return reply
+	}
+	cp, err := p.spec.Carry.end(p.seat, p.policy, p.arms)
+	if err == nil {
+		reply.Checkpoint, err = json.Marshal(cp)
+	}
+	reply.Error = errText(err)
+	return reply
 }
 
 // recorderActor serialises writes to the sink; an episode is acknowledged only once durable.

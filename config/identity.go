@@ -24,6 +24,13 @@ import (
 // generically, so a new field counts unless it is listed here (and a test insists that every
 // field is classified one way or the other).
 //
+// Rule for a new setting (so an upgrade never orphans the tags made before it): give it a
+// default that reproduces the old behaviour and register it in addedLater with that default.
+// While a run holds it, the setting is left out of the canonical form, so every fingerprint made
+// before the setting existed stays the same; a run that changes it gets a new fingerprint, as it
+// should. A golden test (config/identity_test.go) pins the default fingerprints: if it fails, a
+// change altered existing fingerprints — register the new setting instead of updating the hash.
+//
 // Decisions:
 //   - Task selection (subset, tasks, max_episodes) is not identity: it picks WHICH episodes run,
 //     not how they play (each episode's seed comes from the run seed, the task and the attempt).
@@ -59,6 +66,24 @@ var notIdentity = map[string]string{
 	"policy_out":      "where the policies' final state is written",
 }
 
+// addedLater are the settings introduced after fingerprints were first handed out, each with its
+// introduction default: the value that plays as the versions before it did. A setting at that
+// value is omitted from the canonical form (see the rule above). Paths are as in SettingsPaths.
+var addedLater = []laterSetting{
+	// At 0 the canonical form has no SharedPref key, as before the setting existed; it was hashed
+	// for a while before this rule, and inLegacy keeps the tags bound then resumable.
+	{path: "sim.SharedPref", introDefault: 0, inLegacy: true},
+}
+
+// laterSetting is one addedLater entry. inLegacy marks a setting that the first canonical form
+// (every field, before addedLater existed) already hashed: Identity.Legacy keeps it, so a tag
+// bound by such a version is recognised. Settings added from now on leave it false.
+type laterSetting struct {
+	path         string
+	introDefault any
+	inLegacy     bool
+}
+
 // liveOnly are the identity settings that only a live (LLM) world reads; simOnly only the sim world.
 var (
 	liveOnly = []string{"model", "p1_model", "p2_model", "reward_eval_model", "terminal_eval_model", "embedding_model",
@@ -71,39 +96,110 @@ var (
 type Identity struct {
 	Fingerprint string          // hex sha256 of Config
 	Config      json.RawMessage // canonical JSON: sorted keys, no whitespace
+	// Legacy is the fingerprint the same configuration had under the first canonical form (every
+	// field hashed); a tag bound by such a version carries it. "" when it equals Fingerprint.
+	Legacy string
 }
 
-// Short is the fingerprint's first 8 hex digits (what derived tags carry).
-func (id Identity) Short() string { return id.Fingerprint[:min(8, len(id.Fingerprint))] }
+// Binds reports whether a tag bound to the fingerprint fp holds this configuration: the current
+// fingerprint, or the legacy one of the same settings. A different configuration never matches.
+func (id Identity) Binds(fp string) bool {
+	return fp == id.Fingerprint || (id.Legacy != "" && fp == id.Legacy)
+}
 
-// Identity computes the run's configuration identity (see notIdentity for what is left out).
+// Short is what derived tags carry: the first 8 hex digits of the fingerprint, or of the legacy
+// one when the configuration has it, so that an upgrade never changes a derived tag (a --resume
+// or an experiment without --tag finds the tag it made before).
+func (id Identity) Short() string {
+	fp := id.Fingerprint
+	if id.Legacy != "" {
+		fp = id.Legacy
+	}
+	return fp[:min(8, len(fp))]
+}
+
+// Identity computes the run's configuration identity (see notIdentity for what is left out, and
+// addedLater for what is left out while it holds its introduction default).
 func (r Run) Identity() (Identity, error) {
-	raw, err := json.Marshal(r.resolved())
+	fp, canon, err := canonicalIdentity(r.resolved(), r.IsSim(), addedLater, false)
 	if err != nil {
-		return Identity{}, fmt.Errorf("configuration cannot be fingerprinted: %w", err)
+		return Identity{}, err
+	}
+	id := Identity{Fingerprint: fp, Config: canon}
+	if legacy, _, err := canonicalIdentity(r.resolved(), r.IsSim(), addedLater, true); err == nil && legacy != fp {
+		id.Legacy = legacy
+	}
+	return id, nil
+}
+
+// canonicalIdentity is the canonical JSON of a resolved settings struct and its sha256: the
+// excluded keys dropped, then each later setting that holds its introduction default (in the
+// legacy form, only those the first form did not hash yet).
+func canonicalIdentity(resolved any, sim bool, later []laterSetting, legacy bool) (string, json.RawMessage, error) {
+	raw, err := json.Marshal(resolved)
+	if err != nil {
+		return "", nil, fmt.Errorf("configuration cannot be fingerprinted: %w", err)
 	}
 	var doc map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // numbers keep Go's exact text, so the hash does not go through float64 again
 	if err := dec.Decode(&doc); err != nil {
-		return Identity{}, err
+		return "", nil, err
 	}
 	for key := range notIdentity {
 		delete(doc, key)
 	}
 	unused := liveOnly
-	if !r.IsSim() {
+	if !sim {
 		unused = simOnly
 	}
 	for _, key := range unused {
 		delete(doc, key)
 	}
+	for _, l := range later {
+		if legacy && l.inLegacy {
+			continue
+		}
+		if err := dropIfDefault(doc, l); err != nil {
+			return "", nil, err
+		}
+	}
 	canon, err := json.Marshal(doc) // maps marshal with sorted keys
 	if err != nil {
-		return Identity{}, err
+		return "", nil, err
 	}
 	sum := sha256.Sum256(canon)
-	return Identity{Fingerprint: hex.EncodeToString(sum[:]), Config: canon}, nil
+	return hex.EncodeToString(sum[:]), canon, nil
+}
+
+// dropIfDefault removes a later setting from the document when its JSON text is its
+// introduction default's. A setting absent from the document (another world's) is left alone.
+func dropIfDefault(doc map[string]any, l laterSetting) error {
+	parts := strings.Split(l.path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := doc[p].(map[string]any)
+		if !ok {
+			return nil
+		}
+		doc = next
+	}
+	leaf := parts[len(parts)-1]
+	v, ok := doc[leaf]
+	if !ok {
+		return nil
+	}
+	have, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	want, err := json.Marshal(l.introDefault)
+	if err != nil {
+		return fmt.Errorf("introduction default of %s: %w", l.path, err)
+	}
+	if bytes.Equal(have, want) {
+		delete(doc, leaf)
+	}
+	return nil
 }
 
 // resolved is the run as it is played: the policy's horizon and context flag derived as the
@@ -200,6 +296,7 @@ func ConfigDiff(bound, this json.RawMessage) ([]string, error) {
 		}
 		out := map[string]string{}
 		flatten("", doc, out)
+		withIntroDefaults(out)
 		return out, nil
 	}
 	a, err := flat(bound)
@@ -226,6 +323,27 @@ func ConfigDiff(bound, this json.RawMessage) ([]string, error) {
 		diffs = append(diffs, fmt.Sprintf("%s: %s -> %s", k, va, vb))
 	}
 	return diffs, nil
+}
+
+// withIntroDefaults puts back the later settings a canonical form leaves out at their
+// introduction default, so a configuration bound before a setting existed (or with it hashed,
+// Identity.Legacy) shows no difference in it. Only settings of the document's world are added.
+func withIntroDefaults(flat map[string]string) {
+	sim := false
+	for k := range flat {
+		if strings.HasPrefix(k, "sim.") {
+			sim = true
+			break
+		}
+	}
+	for _, l := range addedLater {
+		if _, ok := flat[l.path]; ok || !IsIdentitySetting(l.path, sim) {
+			continue
+		}
+		if b, err := json.Marshal(l.introDefault); err == nil {
+			flat[l.path] = string(b)
+		}
+	}
 }
 
 // flatten maps nested objects to dotted keys; other values keep their JSON text.

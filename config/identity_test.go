@@ -211,3 +211,130 @@ func TestConfigDiffListsTheSettingsThatDiffer(t *testing.T) {
 		t.Errorf("identical configurations differ: %v", d)
 	}
 }
+
+// Golden fingerprints of the default runs. If this fails, a change altered the fingerprint of
+// configurations that already exist, and every tag bound to them would be refused after the
+// upgrade: register a new setting in addedLater with its introduction default instead. The sim
+// fingerprint is also the one also gave before sim.SharedPref existed (checked at 456d9eb^), and
+// the legacy one what it gave from then until addedLater.
+func TestDefaultFingerprintsAreStable(t *testing.T) {
+	live := DefaultRun()
+	live.Model = "openai/gpt-4o-mini"
+	for name, c := range map[string]struct {
+		run         Run
+		want, prior string // prior: the fingerprint the first canonical form gave (Identity.Legacy)
+	}{
+		"sim":  {DefaultRun(), "23cda3fc1f61c32e0d00a382cf1dedf7da948904278dd7d4a2fe695df2573ebb", "34abebdc29714348e7423fbd5ed27254b5a57b2ee65c3869867bf5b83f9dec81"},
+		"live": {live, "9d01e34a047353da69ed507171cf9980023977eba4d36a69acfe42d1b43714d1", ""},
+	} {
+		id, err := c.run.Identity()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id.Fingerprint != c.want || id.Legacy != c.prior {
+			t.Errorf("%s: fingerprint %s (legacy %q), want %s (legacy %q); canonical form:\n%s",
+				name, id.Fingerprint, id.Legacy, c.want, c.prior, id.Config)
+		}
+		if short := c.run.DefaultTag()[len(c.run.DefaultTag())-8:]; short != (c.prior + c.want)[:8] {
+			t.Errorf("%s: the derived tag carries %s, want %s (the fingerprint the configuration had first)", name, short, (c.prior + c.want)[:8])
+		}
+		if !id.Binds(c.want) || (c.prior != "" && !id.Binds(c.prior)) || id.Binds(strings.Repeat("0", 64)) {
+			t.Errorf("%s: Binds accepts the wrong fingerprints", name)
+		}
+	}
+}
+
+// Adding a setting registered with its introduction default leaves every fingerprint as it was;
+// moving it off that default changes the fingerprint. Shown on two versions of a settings struct.
+func TestLaterSettingAtItsDefaultKeepsTheFingerprint(t *testing.T) {
+	type inner struct {
+		A int `json:"a"`
+	}
+	type v1 struct {
+		Seed  int   `json:"seed"`
+		Inner inner `json:"inner"`
+	}
+	type innerV2 struct {
+		A     int     `json:"a"`
+		Noise float64 `json:"noise"`
+	}
+	type v2 struct {
+		Seed   int     `json:"seed"`
+		Inner  innerV2 `json:"inner"`
+		Agent  string  `json:"agent"`
+		Strict bool    `json:"strict"`
+	}
+	later := []laterSetting{{path: "inner.noise", introDefault: 0.25}, {path: "agent", introDefault: "llm"}, {path: "strict", introDefault: false}}
+	old, _, err := canonicalIdentity(v1{Seed: 7, Inner: inner{A: 2}}, true, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upgraded := v2{Seed: 7, Inner: innerV2{A: 2, Noise: 0.25}, Agent: "llm"}
+	got, _, err := canonicalIdentity(upgraded, true, later, false)
+	if err != nil || got != old {
+		t.Fatalf("the new settings at their introduction defaults changed the fingerprint: %s vs %s (%v)", got, old, err)
+	}
+	for name, change := range map[string]func(*v2){
+		"inner.noise": func(v *v2) { v.Inner.Noise = 0.5 },
+		"agent":       func(v *v2) { v.Agent = "script" },
+		"strict":      func(v *v2) { v.Strict = true },
+	} {
+		v := upgraded
+		change(&v)
+		if fp, _, _ := canonicalIdentity(v, true, later, false); fp == old {
+			t.Errorf("changing %s off its introduction default kept the old fingerprint", name)
+		}
+	}
+	// The real registry: sim.SharedPref at 0 is absent from the canonical form, otherwise present.
+	r := DefaultRun()
+	id, _ := r.Identity()
+	r.Sim.SharedPref = 0.3
+	moved, _ := r.Identity()
+	if strings.Contains(string(id.Config), "SharedPref") || !strings.Contains(string(moved.Config), `"SharedPref":0.3`) || moved.Fingerprint == id.Fingerprint {
+		t.Errorf("sim.SharedPref: at its default %s; at 0.3 %s", id.Config, moved.Config)
+	}
+}
+
+// Every addedLater entry names a setting that exists and is part of the identity (a stale or
+// misspelt entry would silently stop protecting the fingerprints).
+func TestAddedLaterNamesIdentitySettings(t *testing.T) {
+	paths := map[string]bool{}
+	for _, p := range SettingsPaths() {
+		paths[p] = true
+	}
+	seen := map[string]bool{}
+	for _, l := range addedLater {
+		if !paths[l.path] || !(IsIdentitySetting(l.path, true) || IsIdentitySetting(l.path, false)) {
+			t.Errorf("addedLater lists %s, which is not an identity setting", l.path)
+		}
+		if seen[l.path] {
+			t.Errorf("addedLater lists %s twice", l.path)
+		}
+		seen[l.path] = true
+	}
+}
+
+// A tag bound with the first canonical form (sim.SharedPref hashed at 0) differs from the current
+// form of the same run in no setting: ConfigDiff (the refusal message, also eval) stays quiet.
+func TestConfigDiffIgnoresIntroDefaults(t *testing.T) {
+	r := DefaultRun()
+	_, legacy, err := canonicalIdentity(r.resolved(), true, addedLater, true)
+	if err != nil || !strings.Contains(string(legacy), `"SharedPref":0`) {
+		t.Fatalf("legacy form %s: %v", legacy, err)
+	}
+	id, _ := r.Identity()
+	if d, err := ConfigDiff(legacy, id.Config); err != nil || len(d) != 0 {
+		t.Errorf("legacy vs current form of one run differ: %v %v", d, err)
+	}
+	r.Sim.SharedPref = 0.4
+	moved, _ := r.Identity()
+	if d, _ := ConfigDiff(legacy, moved.Config); len(d) != 1 || d[0] != "sim.SharedPref: 0 -> 0.4" {
+		t.Errorf("diff %v, want sim.SharedPref: 0 -> 0.4", d)
+	}
+	live := DefaultRun()
+	live.Model = "openai/gpt-4o-mini"
+	lid, _ := live.Identity()
+	if d, _ := ConfigDiff(lid.Config, lid.Config); len(d) != 0 {
+		t.Errorf("a live configuration differs from itself: %v", d)
+	}
+}

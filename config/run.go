@@ -3,6 +3,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"github.com/also-project/also/sotopia/agents"
 	"math"
@@ -345,7 +346,7 @@ func (r Run) validateProviderPreferences() error {
 			return fmt.Errorf("%s: provider preferences are OpenRouter's; %s is served by %s", key, name, rt.Provider)
 		}
 		if err := p.Validate(); err != nil {
-			if strings.HasPrefix(err.Error(), "sets ") {
+			if errors.Is(err, llm.ErrNoPreference) { // about the table, not one of its fields
 				return fmt.Errorf("%s: %w", key, err)
 			}
 			return fmt.Errorf("%s.%w", key, err)

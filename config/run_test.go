@@ -2,10 +2,13 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/also-project/also/llm"
 )
 
 func writeFile(t *testing.T, body string) string {
@@ -193,5 +196,19 @@ func TestOpenRouterProviderErrorsNameFileLineAndKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want it to contain %q", c.body, err, c.want)
 		}
+	}
+}
+
+// The table-level error is told apart by its identity, not by its text: it stays reachable with
+// errors.Is through the file's line and key, and a field error is not it.
+func TestEmptyProviderTableIsErrNoPreference(t *testing.T) {
+	const head = "model = \"openrouter/deepseek/deepseek-v3.2\"\n[openrouter_provider.\"openrouter/deepseek/deepseek-v3.2\"]\n"
+	_, err := LoadRun(writeFile(t, head))
+	if !errors.Is(err, llm.ErrNoPreference) {
+		t.Errorf("empty table: %v, want llm.ErrNoPreference", err)
+	}
+	_, err = LoadRun(writeFile(t, head+"sort = \"cheap\"\n"))
+	if err == nil || errors.Is(err, llm.ErrNoPreference) {
+		t.Errorf("bad sort: %v, want a field error", err)
 	}
 }

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -62,7 +63,13 @@ var Quantizations = []string{"int4", "int8", "fp4", "fp6", "fp8", "fp16", "bf16"
 // ProviderSorts are the values of ProviderPreferences.Sort.
 var ProviderSorts = []string{"price", "throughput", "latency"}
 
-// Validate names the first bad field by its key (e.g. "quantizations = [fp9]: ...").
+// ErrNoPreference is Validate's error for a table that sets nothing: the one error that is about
+// the table as a whole; every other names the bad field first.
+var ErrNoPreference = errors.New("sets no preference (want order, only, ignore, allow_fallbacks, require_parameters, " +
+	"data_collection, zdr, quantizations, sort, preferred_min_throughput, preferred_max_latency or max_price)")
+
+// Validate names the first bad field by its key (e.g. "quantizations = [fp9]: ..."), or returns
+// ErrNoPreference.
 func (p ProviderPreferences) Validate() error {
 	lists := []struct {
 		key  string
@@ -118,7 +125,7 @@ func (p ProviderPreferences) Validate() error {
 		}
 	}
 	if p.IsZero() {
-		return fmt.Errorf("sets no preference (want order, only, ignore, allow_fallbacks, require_parameters, data_collection, zdr, quantizations, sort, preferred_min_throughput, preferred_max_latency or max_price)")
+		return ErrNoPreference
 	}
 	return nil
 }

@@ -67,13 +67,22 @@ type ResetEnv struct{}
 type NextTurn struct{}
 
 // TurnStart opens a turn: who acts, every seat's observation (the acting seat's carries the
-// world's cue, if it has hidden state) and the message log so far.
+// world's cue, if it has hidden state) and what is new in the message log.
 type TurnStart struct {
 	Turn         int
 	Acting       int
 	Observations [sotopia.Seats]sotopia.Observation
-	Messages     [][]sotopia.Message
+	Log          LogUpdate
 	Error        string
+}
+
+// LogUpdate brings a follower's copy of the Sotopia message log up to date: its lists from index
+// From on are replaced by Lists. Sending only what changed keeps an episode's messages linear in
+// its turns (the whole log each turn was quadratic); From is before the end because the log's
+// last list grows by the next step's actions, so it is sent again.
+type LogUpdate struct {
+	From  int
+	Lists [][]sotopia.Message
 }
 
 // StepEnv applies the acting seat's action; WantDialogue asks for the dialogue text (context
@@ -87,14 +96,14 @@ type StepEnv struct {
 
 // Stepped is the Environment's reply to StepEnv: the new turn number, whether and why the
 // episode ended, the judge's request for this turn (or the episode, when Done), the dialogue
-// text if asked, and the message log.
+// text if asked, and what is new in the message log.
 type Stepped struct {
 	Turn     int
 	Done     bool
 	Reason   string
 	Judge    sotopia.JudgeRequest
 	Dialogue string
-	Messages [][]sotopia.Message
+	Log      LogUpdate
 	Error    string
 }
 
@@ -168,6 +177,18 @@ type PolicyChoice struct {
 	Created   *arms.Member
 	Evolution []sotopia.OptimiserEvent
 	Error     string
+}
+
+// SavePolicy asks a Policy actor for the checkpoint of the state it holds (carried to the next
+// episode and written by --policy-out), once the episode's last reward is in.
+type SavePolicy struct{}
+
+// PolicySaved is the reply to SavePolicy. Checkpoint is the JSON of a policy.Checkpoint (the
+// protocol does not depend on the policies).
+type PolicySaved struct {
+	Seat       int
+	Checkpoint []byte
+	Error      string
 }
 
 // Record asks the Recorder to persist an episode.

@@ -96,7 +96,7 @@ func checkBinding(ctx context.Context, c config.Cell) error {
 		return nil
 	case err != nil:
 		return err
-	case bound.Fingerprint != id.Fingerprint:
+	case !id.Binds(bound.Fingerprint):
 		return refuse(fmt.Errorf("cell %s (line %d): %w", c.Label, c.Line, boundElsewhere(bound, id)))
 	}
 	return nil

@@ -42,7 +42,7 @@ func claimTag(ctx context.Context, st store.Store, cfg config.Run, id config.Ide
 	bound, err := ts.TagConfig(ctx, cfg.Tag)
 	switch {
 	case err == nil:
-		if bound.Fingerprint != id.Fingerprint {
+		if !id.Binds(bound.Fingerprint) {
 			return nil, refuse(boundElsewhere(bound, id))
 		}
 	case errors.Is(err, store.ErrNotFound):
@@ -57,10 +57,12 @@ func claimTag(ctx context.Context, st store.Store, cfg config.Run, id config.Ide
 		rc := store.RunConfig{Tag: cfg.Tag, Fingerprint: id.Fingerprint, Config: id.Config, Created: time.Now().UTC()}
 		if err := ts.BindTag(ctx, rc); err != nil {
 			var tb *store.TagBoundError
-			if errors.As(err, &tb) {
+			switch {
+			case !errors.As(err, &tb):
+				return nil, err
+			case !id.Binds(tb.Existing.Fingerprint):
 				return nil, refuse(boundElsewhere(tb.Existing, id))
-			}
-			return nil, err
+			} // bound meanwhile to this configuration's legacy fingerprint: the same experiment
 		}
 	default:
 		return nil, err

@@ -320,3 +320,35 @@ func TestRepeatTasksForTheBench(t *testing.T) {
 		t.Fatalf("%v, %+v", err, out)
 	}
 }
+
+// A tag bound before the canonical form left settings at their introduction default out (it
+// carries the configuration's legacy fingerprint) is the same experiment: --resume continues it.
+// A binding that is neither fingerprint is still refused.
+func TestTagBoundToTheLegacyFingerprintResumes(t *testing.T) {
+	storeDir := filepath.Join(t.TempDir(), "store")
+	cfg := quickRun(t, func(c *config.Run) { c.Store, c.Tag, c.MaxEpisodes, c.Resume = storeDir, "old", 1, true })
+	id, err := cfg.Identity()
+	if err != nil || id.Legacy == "" {
+		t.Fatalf("the sim run has no legacy fingerprint (%v): nothing to test", err)
+	}
+	bind := func(tag, fp string) {
+		st, err := store.OpenDir(storeDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := st.BindTag(context.Background(), store.RunConfig{Tag: tag, Fingerprint: fp, Config: id.Config, Created: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bind("old", id.Legacy)
+	if out, err := Execute(context.Background(), cfg, Options{}); err != nil || out.Summary.Done != 1 {
+		t.Fatalf("resume of a tag bound to the legacy fingerprint: %v, %+v", err, out)
+	}
+	bind("other", strings.Repeat("ab", 32))
+	other := quickRun(t, func(c *config.Run) { c.Store, c.Tag, c.MaxEpisodes, c.Resume = storeDir, "other", 1, true })
+	var ce *ConfigError
+	if _, err := Execute(context.Background(), other, Options{}); !errors.As(err, &ce) {
+		t.Fatalf("a tag bound to another fingerprint: %v, want a refusal", err)
+	}
+}

@@ -227,9 +227,15 @@ func (e *Env) observationMessages(obs [Seats]Observation) []Message {
 // Messages is the Sotopia message log so far (sotopia.md 1.7): per turn the two observations then
 // the two actions ("did nothing" for the seat not in turn); after the end, a last list with only
 // the final observations. The result is a copy.
-func (e *Env) Messages() [][]Message {
-	out := make([][]Message, len(e.messages))
-	for i, turn := range e.messages {
+func (e *Env) Messages() [][]Message { return e.MessagesFrom(0) }
+
+// MessagesFrom is a copy of the message log's lists from index from on (none past the end): a
+// follower that holds the lists before from catches up without the whole log being copied. Only
+// the last list still grows (by the next step's actions).
+func (e *Env) MessagesFrom(from int) [][]Message {
+	from = min(max(from, 0), len(e.messages))
+	out := make([][]Message, len(e.messages)-from)
+	for i, turn := range e.messages[from:] {
 		out[i] = append([]Message(nil), turn...)
 	}
 	return out

@@ -60,42 +60,32 @@ Tags bound to a run's configuration do not take imports.`,
 				return err
 			}
 			defer st.Close()
-			perTag := map[string]int{}
-			for _, ep := range eps {
-				perTag[ep.Tag]++
-			}
-			tags := tagsOf(perTag)
-			for _, t := range tags {
-				release, err := st.LockTag(ctx, t)
-				if err != nil {
-					return fmt.Errorf("import %s: %w", args[0], err)
-				}
-				defer release()
-				if rc, err := st.TagConfig(ctx, t); err == nil {
-					return fmt.Errorf("import %s: tag %s holds the episodes of a run (configuration %s); import under another --tag",
-						args[0], displayTag(t), shortFP(rc.Fingerprint))
-				} else if !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
-			}
-			fresh, err := store.NewEpisodes(ctx, st, eps)
-			if err != nil {
+			res, err := store.Import(ctx, st, eps)
+			switch {
+			case errors.Is(err, store.ErrRunTag):
+				return usage(fmt.Errorf("import %s: %w; nothing was imported", args[0], err))
+			case err != nil && res.Total() == 0:
 				return fmt.Errorf("import %s: %w; nothing was imported", args[0], err)
+			case err != nil:
+				return fmt.Errorf("import %s: %w (after %d episodes were written)", args[0], err, res.Total())
 			}
-			for _, ep := range fresh {
-				if err := st.SaveEpisode(ctx, ep); err != nil {
-					return fmt.Errorf("import %s: %w", args[0], err)
-				}
+			stored, repeated := 0, 0
+			for _, t := range res.Tags() {
+				stored += res.Stored[t]
+				repeated += res.Repeated[t]
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d episodes into %s", len(fresh), where)
-			if n := len(eps) - len(fresh); n > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), " (%d already stored, unchanged)", n)
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d episodes into %s", res.Total(), where)
+			if stored > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), " (%d already stored, unchanged)", stored)
+			}
+			if repeated > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), " (%d repeated in the input, read once)", repeated)
 			}
 			fmt.Fprintln(cmd.OutOrStdout())
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "tag\tepisodes")
-			for _, t := range tags {
-				fmt.Fprintf(w, "%s\t%d\n", displayTag(t), perTag[t])
+			fmt.Fprintln(w, "tag\timported\talready stored")
+			for _, t := range res.Tags() {
+				fmt.Fprintf(w, "%s\t%d\t%d\n", displayTag(t), res.Imported[t], res.Stored[t])
 			}
 			return w.Flush()
 		},

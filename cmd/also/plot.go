@@ -13,15 +13,19 @@ import (
 	"github.com/also-project/also/sotopia/store"
 )
 
-func plotTags(loaded []loadedTag) []plots.Tag {
+func plotTags(loaded []loadedTag) ([]plots.Tag, error) {
 	out := make([]plots.Tag, len(loaded))
 	for i, t := range loaded {
 		out[i] = plots.Tag{Name: t.Tag, Episodes: t.Episodes}
-		for _, s := range armPool(t.Config) {
+		pool, err := armPool(t.Tag, t.Config)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range pool {
 			out[i].ArmNames = append(out[i].ArmNames, s.ID)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // plotsInEvalSet keeps the episodes of the evaluation set, so the figures match the tables.
@@ -71,7 +75,11 @@ func newPlotCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			figs, err := plots.All(plotsInEvalSet(plotTags(loaded), evalSet, ds), c)
+			tagPlots, err := plotTags(loaded)
+			if err != nil {
+				return err
+			}
+			figs, err := plots.All(plotsInEvalSet(tagPlots, evalSet, ds), c)
 			if err != nil {
 				return err
 			}
@@ -98,20 +106,25 @@ func newPlotCmd() *cobra.Command {
 }
 
 // armPool is the strategy pool a tag's arms index: its bound strategy_version, else the default
-// pool (imported episodes carry no configuration). nil if the version is unknown here.
-func armPool(rc *store.RunConfig) []sotopia.Strategy {
+// pool (imported episodes carry no configuration). A configuration that cannot be read, or names
+// a strategy version this build does not know, is a usage error naming the tag: plotting its arms
+// under another pool's names would be wrong.
+func armPool(tag string, rc *store.RunConfig) ([]sotopia.Strategy, error) {
 	version := sotopia.DefaultStrategyVersion
-	if rc != nil {
+	if rc != nil && len(rc.Config) > 0 {
 		var doc struct {
-			StrategyVersion string `json:"strategy_version"`
+			StrategyVersion *string `json:"strategy_version"`
 		}
-		if json.Unmarshal(rc.Config, &doc) == nil && doc.StrategyVersion != "" {
-			version = doc.StrategyVersion
+		if err := json.Unmarshal(rc.Config, &doc); err != nil {
+			return nil, usage(fmt.Errorf("tag %s: its stored configuration cannot be read: %w", displayTag(tag), err))
+		}
+		if doc.StrategyVersion != nil {
+			version = *doc.StrategyVersion
 		}
 	}
 	pool, err := sotopia.Strategies(version)
 	if err != nil {
-		return nil
+		return nil, usage(fmt.Errorf("tag %s: strategy_version %q of its configuration: %w", displayTag(tag), version, err))
 	}
-	return pool
+	return pool, nil
 }

@@ -2,6 +2,7 @@ package agents
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,5 +193,20 @@ func TestRegister(t *testing.T) {
 	a, err := s.Build(Episode{Seat: 0})
 	if err != nil || a == nil {
 		t.Fatal(err)
+	}
+}
+
+// A start is digits (N or eN) and nothing else: "+3", "-0", " 3" and "3.0" are refused with the
+// entry named (strconv.Atoi alone took "+3" as turn 3).
+func TestParseSwitchRefusesMalformedStarts(t *testing.T) {
+	for _, bad := range []string{"a@0,b@+3", "a@-0", "a@0,b@e+3", "a@0,b@3.0", "a@0,b@ 3", "a@0,b@", "a@0,b@e", "a@0x0"} {
+		_, err := ParseSwitch(bad)
+		entry := bad[strings.LastIndex(bad, ",")+1:]
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", strings.TrimSpace(entry))) {
+			t.Errorf("ParseSwitch(%q): %v, want an error naming %q", bad, err, entry)
+		}
+	}
+	if _, err := Parse("p2_agent", "switch:a@0,b@+3"); err == nil || !strings.Contains(err.Error(), `"b@+3"`) {
+		t.Errorf("p2_agent switch:a@0,b@+3: %v", err)
 	}
 }

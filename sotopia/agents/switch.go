@@ -44,8 +44,10 @@ func ParseSwitch(arg string) (*Switch, error) {
 		}
 		model, start := entry[:at], entry[at+1:]
 		byEpisode := strings.HasPrefix(start, "e")
-		n, err := strconv.Atoi(strings.TrimPrefix(start, "e"))
-		if err != nil || n < 0 {
+		digits := strings.TrimPrefix(start, "e")
+		// Digits only: Atoi alone also takes "+3" and "-0", which are no way to write a turn.
+		n, err := strconv.Atoi(digits)
+		if err != nil || n < 0 || strings.Trim(digits, "0123456789") != "" {
 			return nil, fmt.Errorf("switch entry %d %q: start %q is not a turn (N) or an episode (eN) >= 0", i+1, entry, start)
 		}
 		switch {
