@@ -77,13 +77,13 @@ func (t *trainer) gradNormSq(rows []int) float64 {
 func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) {
 	l0 := t.net.Layers[0]
 	in, units := l0.In, l0.Out
-	n4 := in &^ 3
+	n8 := in &^ (lanes - 1)
 	w, bias := l0.Weights(), l0.Bias()
 	adam := t.cfg.Optimizer == Adam
 	x, next := t.rowsX[:batch], t.rowsNext
 	gradGroups := (batch + 3) / 4
 	dotGroups := (len(next) + 3) / 4
-	lanes := t.lanes[:16*max(dotGroups, 1)]
+	acc := t.lanes[:4*lanes*max(dotGroups, 1)]
 	var gx, dx [4][]float64
 	for o := 0; o < units; o++ {
 		for r := range t.coef[:4*gradGroups] {
@@ -92,7 +92,7 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 				t.coef[r] = scale * t.dz[0][r*units+o]
 			}
 		}
-		clear(lanes)
+		clear(acc)
 		wRow := w[o*in : (o+1)*in]
 		var mRow, vRow []float64
 		if adam {
@@ -100,7 +100,7 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 		}
 		for s := 0; s < in; s += blockLen {
 			e := min(s+blockLen, in)
-			e4 := max(min(e, n4), s)
+			e8 := max(min(e, n8), s)
 			g := t.blk[:e-s]
 			clear(g)
 			for q := 0; q+1 < gradGroups; q++ {
@@ -120,16 +120,16 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 				t.k.adam(wRow[s:e], mRow[s:e], vRow[s:e], g, ac)
 			default:
 				group(&dx, next, 0, s, e)
-				t.k.adamFused(wRow[s:e], mRow[s:e], vRow[s:e], g, ac, coef, &gx, &dx, (*[16]float64)(lanes[:16]))
+				t.k.adamFused(wRow[s:e], mRow[s:e], vRow[s:e], g, ac, coef, &gx, &dx, (*[4 * lanes]float64)(acc[:4*lanes]))
 				firstDot = 1
 			}
 			for q := firstDot; q < dotGroups; q++ {
 				group(&dx, next, 4*q, s, e)
-				t.k.dotLanes4(wRow[s:e4], dx[0], dx[1], dx[2], dx[3], (*[16]float64)(lanes[16*q:16*q+16]))
+				t.k.dotLanes4(wRow[s:e8], dx[0], dx[1], dx[2], dx[3], (*[4 * lanes]float64)(acc[4*lanes*q:4*lanes*(q+1)]))
 			}
 		}
 		for r, xr := range next {
-			t.zNext[r*units+o] = finishDot((*[4]float64)(lanes[4*r:4*r+4]), wRow[n4:], xr[n4:in]) + bias[o]
+			t.zNext[r*units+o] = finishDot((*[lanes]float64)(acc[lanes*r:lanes*(r+1)]), wRow[n8:], xr[n8:in]) + bias[o]
 		}
 	}
 }

@@ -36,7 +36,7 @@ type trainer struct {
 	mB, vB   [][]float64
 	gram     []float64 // data Gram matrix x_i.x_j, N x N
 	blk      []float64 // one block of a first-layer gradient row
-	lanes    []float64 // dot-product lanes of the next batch, 4 per row
+	lanes    []float64 // dot-product lanes of the next batch, 8 per row
 	coef     []float64 // clipped first-layer output gradients of one unit, per batch row
 	yb       []float64 // targets of the batch
 
@@ -118,7 +118,7 @@ func (t *trainer) prepare(k *kernels, net *MLP, data Dataset, cfg TrainConfig) {
 	}
 	t.mB, t.vB = growSet(t.mB, nl, biasMoment), growSet(t.vB, nl, biasMoment)
 	t.blk = grow(t.blk, blockLen)
-	t.lanes = grow(t.lanes, 16*((b+3)/4))
+	t.lanes = grow(t.lanes, 4*lanes*((b+3)/4))
 	t.coef = grow(t.coef, 4*((b+3)/4))
 	t.yb = grow(t.yb, b*net.spec.Out)
 	t.gram = grow(t.gram, data.N*data.N)
