@@ -160,3 +160,41 @@ func (k *kernels) adamFused(w, m, v, g []float64, c *adamConsts, a *[4]float64, 
 		adamScalar(w[n8:], m[n8:n], v[n8:n], g[n8:n], c)
 	}
 }
+
+func (k *kernels) sqrtDiv(x, y []float64) {
+	n := len(x)
+	if len(y) < n {
+		panic("nn: sqrtDiv: bad lengths")
+	}
+	n8 := n &^ (lanes - 1)
+	switch {
+	case n8 == 0 || k.isa == isaPortable:
+		n8 = 0
+	case k.isa == isaAVX512:
+		sqrtDivAVX512(p(x), p(y), n8)
+	default:
+		sqrtDivAVX2(p(x), p(y), n8)
+	}
+	if n8 < n {
+		sqrtDivScalar(x[n8:], y[n8:n])
+	}
+}
+
+func (k *kernels) stream3(w, m, v []float64, c float64) {
+	n := len(w)
+	if len(m) < n || len(v) < n {
+		panic("nn: stream3: bad lengths")
+	}
+	n8 := n &^ (lanes - 1)
+	switch {
+	case n8 == 0 || k.isa == isaPortable:
+		n8 = 0
+	case k.isa == isaAVX512:
+		stream3AVX512(p(w), p(m), p(v), n8, &c)
+	default:
+		stream3AVX2(p(w), p(m), p(v), n8, &c)
+	}
+	if n8 < n {
+		stream3Scalar(w[n8:], m[n8:n], v[n8:n], c)
+	}
+}

@@ -371,6 +371,65 @@ done:
 	VZEROUPPER
 	RET
 
+// func sqrtDivAVX2(x *float64, y *float64, n int)
+// Requires: AVX
+TEXT ·sqrtDivAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	XORQ BX, BX
+
+loop:
+	CMPQ    BX, DX
+	JAE     done
+	VMOVUPD (AX)(BX*8), Y0
+	VSQRTPD Y0, Y1
+	VDIVPD  Y1, Y0, Y0
+	VMOVUPD Y0, (CX)(BX*8)
+	VMOVUPD 32(AX)(BX*8), Y0
+	VSQRTPD Y0, Y1
+	VDIVPD  Y1, Y0, Y0
+	VMOVUPD Y0, 32(CX)(BX*8)
+	ADDQ    $0x08, BX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func stream3AVX2(w *float64, m *float64, v *float64, n int, c *float64)
+// Requires: AVX
+TEXT ·stream3AVX2(SB), NOSPLIT, $0-40
+	MOVQ         w+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVQ         c+32(FP), SI
+	VBROADCASTSD (SI), Y0
+	XORQ         SI, SI
+
+loop:
+	CMPQ    SI, BX
+	JAE     done
+	VADDPD  (AX)(SI*8), Y0, Y1
+	VMOVUPD Y1, (AX)(SI*8)
+	VADDPD  (CX)(SI*8), Y0, Y1
+	VMOVUPD Y1, (CX)(SI*8)
+	VADDPD  (DX)(SI*8), Y0, Y1
+	VMOVUPD Y1, (DX)(SI*8)
+	VADDPD  32(AX)(SI*8), Y0, Y1
+	VMOVUPD Y1, 32(AX)(SI*8)
+	VADDPD  32(CX)(SI*8), Y0, Y1
+	VMOVUPD Y1, 32(CX)(SI*8)
+	VADDPD  32(DX)(SI*8), Y0, Y1
+	VMOVUPD Y1, 32(DX)(SI*8)
+	ADDQ    $0x08, SI
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func dotLanesAVX512(w *float64, x *float64, n int, acc *[8]float64)
 // Requires: AVX, AVX512F
 TEXT ·dotLanesAVX512(SB), NOSPLIT, $0-32
@@ -636,5 +695,54 @@ done:
 	VMOVUPD Z13, 64(R9)
 	VMOVUPD Z14, 128(R9)
 	VMOVUPD Z15, 192(R9)
+	VZEROUPPER
+	RET
+
+// func sqrtDivAVX512(x *float64, y *float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·sqrtDivAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ y+8(FP), CX
+	MOVQ n+16(FP), DX
+	XORQ BX, BX
+
+loop:
+	CMPQ    BX, DX
+	JAE     done
+	VMOVUPD (AX)(BX*8), Z0
+	VSQRTPD Z0, Z1
+	VDIVPD  Z1, Z0, Z0
+	VMOVUPD Z0, (CX)(BX*8)
+	ADDQ    $0x08, BX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func stream3AVX512(w *float64, m *float64, v *float64, n int, c *float64)
+// Requires: AVX, AVX512F
+TEXT ·stream3AVX512(SB), NOSPLIT, $0-40
+	MOVQ         w+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVQ         c+32(FP), SI
+	VBROADCASTSD (SI), Z0
+	XORQ         SI, SI
+
+loop:
+	CMPQ    SI, BX
+	JAE     done
+	VADDPD  (AX)(SI*8), Z0, Z1
+	VMOVUPD Z1, (AX)(SI*8)
+	VADDPD  (CX)(SI*8), Z0, Z1
+	VMOVUPD Z1, (CX)(SI*8)
+	VADDPD  (DX)(SI*8), Z0, Z1
+	VMOVUPD Z1, (DX)(SI*8)
+	ADDQ    $0x08, SI
+	JMP     loop
+
+done:
 	VZEROUPPER
 	RET

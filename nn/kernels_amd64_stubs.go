@@ -39,6 +39,16 @@ func sgdAVX2(w *float64, grad *float64, n int, p *[2]float64)
 //go:noescape
 func adamFusedAVX2(w *float64, m *float64, v *float64, grad *float64, n int, c *[8]float64, a *[4]float64, rows *[8]*float64, acc *[32]float64)
 
+// sqrtDivAVX2 is y = x / sqrt(x) over n (a multiple of 8) elements.
+//
+//go:noescape
+func sqrtDivAVX2(x *float64, y *float64, n int)
+
+// stream3AVX2 adds *c to n (a multiple of 8) elements of w, m and v.
+//
+//go:noescape
+func stream3AVX2(w *float64, m *float64, v *float64, n int, c *float64)
+
 // dotLanesAVX512 is dotLanes over n (a multiple of 8) elements.
 //
 //go:noescape
@@ -73,3 +83,13 @@ func sgdAVX512(w *float64, grad *float64, n int, p *[2]float64)
 //
 //go:noescape
 func adamFusedAVX512(w *float64, m *float64, v *float64, grad *float64, n int, c *[8]float64, a *[4]float64, rows *[8]*float64, acc *[32]float64)
+
+// sqrtDivAVX512 is y = x / sqrt(x) over n (a multiple of 8) elements.
+//
+//go:noescape
+func sqrtDivAVX512(x *float64, y *float64, n int)
+
+// stream3AVX512 adds *c to n (a multiple of 8) elements of w, m and v.
+//
+//go:noescape
+func stream3AVX512(w *float64, m *float64, v *float64, n int, c *float64)

@@ -26,3 +26,7 @@ func (k *kernels) sgd(w, g []float64, lr, wd float64) { sgdScalar(w, g, lr, wd) 
 func (k *kernels) adamFused(w, m, v, g []float64, c *adamConsts, a *[4]float64, gx, dx *[4][]float64, acc *[4 * lanes]float64) {
 	adamFusedScalar(w, m, v, g, c, a, gx, dx, acc)
 }
+
+func (k *kernels) sqrtDiv(x, y []float64) { sqrtDivScalar(x, y) }
+
+func (k *kernels) stream3(w, m, v []float64, c float64) { stream3Scalar(w, m, v, c) }

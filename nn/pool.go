@@ -50,7 +50,7 @@ type Workspace struct {
 	in  []float64
 }
 
-// KernelName says which kernels the workspace runs: "avx2" or "scalar".
+// KernelName says which kernels the workspace runs: "avx512", "avx2" or "portable".
 func (ws *Workspace) KernelName() string { return ws.k.name }
 
 // Net returns the workspace's scratch network of the given shape, with undefined parameters
@@ -81,5 +81,5 @@ func (ws *Workspace) Inputs(rows, width int) []float64 {
 	return ws.in
 }
 
-// KernelName says which kernels this build uses on this CPU: "avx2" or "scalar".
+// KernelName says which kernels this process uses on this CPU: "avx512", "avx2" or "portable".
 func KernelName() string { return bestKernels().name }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/also-project/also/actors"
 	"github.com/also-project/also/config"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
@@ -318,5 +319,23 @@ func TestRepeatTasksForTheBench(t *testing.T) {
 	out, err := Execute(context.Background(), cfg, Options{RepeatTasks: true})
 	if err != nil || out.Summary.Done != 1 || len(out.Result.Attempts) != 2 {
 		t.Fatalf("%v, %+v", err, out)
+	}
+}
+
+// Completion counts plan entries, not task ids: a task listed twice whose second play failed is
+// one done and one failed entry (counting by id reported success and a negative not-started).
+func TestCountPlanByEntry(t *testing.T) {
+	done, failed := sotopia.StatusDone, sotopia.StatusFailed
+	attempts := []actors.Attempt{
+		{Index: 0, TaskID: "a", Status: done, Final: true},
+		{Index: 1, TaskID: "a", Status: failed},
+		{Index: 1, TaskID: "a", Attempt: 1, Status: failed, Final: true},
+		{Index: 2, TaskID: "b", Status: failed},
+		{Index: 2, TaskID: "b", Attempt: 1, Status: done, Final: true},
+		{Index: 3, TaskID: "b", Status: sotopia.StatusInterrupted, Final: true},
+	}
+	got := countPlan(6, attempts)
+	if want := (planCount{done: 2, failed: 1, notStarted: 2}); got != want {
+		t.Fatalf("countPlan = %+v, want %+v", got, want)
 	}
 }

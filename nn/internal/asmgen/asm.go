@@ -45,6 +45,8 @@ func main() {
 		adam(s)
 		sgd(s)
 		adamFused(s)
+		sqrtDiv(s)
+		stream3(s)
 	}
 	Generate()
 }
@@ -356,4 +358,41 @@ func adamFused(s isa) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// sqrtDiv(x, y, n): y = x / sqrt(x), the divider work of one Adam element (one square root and
+// one division), for measuring this CPU's throughput of it (nn.MeasureFloor).
+func sqrtDiv(s isa) {
+	TEXT("sqrtDiv"+s.name, NOSPLIT, "func(x, y *float64, n int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("sqrtDiv%s is y = x / sqrt(x) over n (a multiple of 8) elements.", s.name))
+	x, y, n := ptr("x"), ptr("y"), Load(Param("n"), GP64())
+	loop(n, func(i reg.Register) {
+		for h := 0; h < s.parts(); h++ {
+			xv, r, q := s.vec(), s.vec(), s.vec()
+			VMOVUPD(elem(x, i, s.width*h), xv)
+			VSQRTPD(xv, r)
+			VDIVPD(r, xv, q)
+			VMOVUPD(q, elem(y, i, s.width*h))
+		}
+	})
+}
+
+// stream3(w, m, v, n, c): w, m, v += c, reading and writing the three arrays once like an Adam
+// step does, for measuring the bandwidth of its memory traffic (nn.MeasureFloor).
+func stream3(s isa) {
+	TEXT("stream3"+s.name, NOSPLIT, "func(w, m, v *float64, n int, c *float64)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("stream3%s adds *c to n (a multiple of 8) elements of w, m and v.", s.name))
+	w, m, v, n := ptr("w"), ptr("m"), ptr("v"), Load(Param("n"), GP64())
+	cv := broadcast(s, Mem{Base: ptr("c")})
+	loop(n, func(i reg.Register) {
+		for h := 0; h < s.parts(); h++ {
+			for _, b := range []reg.Register{w, m, v} {
+				t := s.vec()
+				VADDPD(elem(b, i, s.width*h), cv, t)
+				VMOVUPD(t, elem(b, i, s.width*h))
+			}
+		}
+	})
 }
