@@ -14,6 +14,7 @@ import (
 
 	"github.com/also-project/also/actors"
 	"github.com/also-project/also/config"
+	"github.com/also-project/also/nn"
 	prog "github.com/also-project/also/progress"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/sotopia"
@@ -39,6 +40,8 @@ type Options struct {
 	// RepeatTasks lets the task list name a task more than once (the LLM bench plays more
 	// episodes than there are tasks); a user's --tasks never does.
 	RepeatTasks bool
+	// Pool, if set, trains the neural policies' surrogates (default: one worker per core).
+	Pool *nn.Pool
 }
 
 // Outcome is what a run produced.
@@ -192,7 +195,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
 		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: batch, Carry: carry, MaxRetries: cfg.MaxRetries,
 		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: budgetStop(opt.Stop, world), Logf: logf,
-		OnDone: onDone,
+		OnDone: onDone, Pool: opt.Pool,
 	}
 	if len(tasks) == 0 {
 		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)
