@@ -2,7 +2,7 @@
 
 package nn
 
-//go:generate sh -c "cd internal/asmgen && go run . -pkg nn -out ../../kernels_amd64.s -stubs ../../kernels_amd64_stubs.go"
+//go:generate sh -c "cd internal/asmgen && go run . -pkg nn -out ../../kernels_amd64.s -stubs ../../kernels_stubs_amd64.go"
 
 import (
 	"unsafe"

@@ -1,5 +1,5 @@
 // Command asmgen generates nn's AVX2/FMA and AVX-512 kernels (../../kernels_amd64.s and the Go
-// declarations in ../../kernels_amd64_stubs.go) with avo. Run `go generate ./nn` after editing.
+// declarations in ../../kernels_stubs_amd64.go) with avo. Run `go generate ./nn` after editing.
 //
 // Every kernel works on a multiple of 8 elements (the Go wrappers do the tail with the scalar
 // kernels) and performs, per element, exactly the scalar kernels' IEEE operations in the same
