@@ -33,3 +33,40 @@ func TestBenchSurrogateOutput(t *testing.T) {
 		t.Errorf("turns 1 accepted: %v", err)
 	}
 }
+
+// With a floor budget the bench measures this CPU's rates and prints the floor of the episode's
+// Adam steps (100 epochs x one batch for each of 3 retrainings on <= 8 records) and the fraction
+// achieved.
+func TestBenchSurrogateFloor(t *testing.T) {
+	pool, _ := NewPool(1)
+	cfg := BenchConfig{Dim: 8, Arms: 3, Turns: 4, Hidden: 5, Depth: 2, Repeat: 1, FloorBudget: time.Millisecond}
+	var buf bytes.Buffer
+	res, err := BenchSurrogate(context.Background(), cfg, pool, time.Now, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 300 || res.Params != (16*5+5)+(5*5+5)+(5+1) {
+		t.Errorf("steps %d, params %d", res.Steps, res.Params)
+	}
+	if res.Rates.BytesPerSec <= 0 || res.Rates.SqrtDivPerSec <= 0 || res.Floor.Time <= 0 {
+		t.Errorf("rates %+v, floor %+v", res.Rates, res.Floor)
+	}
+	out := buf.String()
+	for _, want := range []string{"GB/s streaming w, m, v", "floor ", "300 Adam steps x 121 params", "achieved ", "go_ms_per_episode_bandit="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestFloorOf(t *testing.T) {
+	r := FloorRates{BytesPerSec: 48e9, SqrtDivPerSec: 2e9}
+	f := FloorOf(r, 10, 1e8) // 1e9 parameter updates: 48 GB at 48 GB/s, 1e9 at 2e9/s
+	if f.Memory != time.Second || f.Divider != 500*time.Millisecond || f.Bound != "memory" || f.Time != time.Second {
+		t.Errorf("%+v", f)
+	}
+	r.SqrtDivPerSec = 5e8
+	if f := FloorOf(r, 10, 1e8); f.Bound != "divider" || f.Time != 2*time.Second {
+		t.Errorf("%+v", f)
+	}
+}

@@ -8,15 +8,10 @@ import (
 // Benchmarks at the paper configuration (input = 2 x dim, 100 hidden, depth 2, batch 8, 100
 // epochs, no early stop so the work is fixed). One op of BenchmarkRetrain* is one retraining on
 // 19 records (the last and largest of an episode: 300 steps). *Fused is Workspace.Train,
-// *Generic is TrainGeneric (gorgonia's generic tensor operations). Run once as is (scalar
-// kernels) and once with GOEXPERIMENT=simd (AVX2 kernels):
+// *Generic is TrainGeneric (gorgonia's generic tensor operations). The kernels are the CPU's
+// best; ALSO_KERNELS=portable|avx2|avx512 compares them:
 //
-//	GOEXPERIMENT=simd go test ./nn -run '^$' -bench 'Retrain|Step' -benchtime 3x
-//
-// Do not force the scalar kernels inside a GOEXPERIMENT=simd build on an AVX2 machine to compare
-// them: that build's runtime restores full AVX-512 state after asynchronous preemption, and
-// legacy-SSE scalar code then pays AVX transition penalties (about 5x here) until a VZEROUPPER,
-// which only the SIMD kernels execute.
+//	ALSO_KERNELS=avx2 go test ./nn -run '^$' -bench 'Retrain|Step' -benchtime 3x
 
 func paperSetup(b *testing.B, dim, n int) (*MLP, Dataset, TrainConfig) {
 	spec := Spec{In: 2 * dim, Hidden: 100, Depth: 2, Out: 1, Act: GELU, Init: XavierUniform}

@@ -66,70 +66,84 @@ func (t *trainer) gradNormSq(rows []int) float64 {
 	return sum
 }
 
-// fusedFirstLayer streams once over the first layer's weights (and Adam moments), one output
-// unit (row) and blockLen columns at a time: it forms that block of the gradient row
-// sum_r scale*dz[r,o] x_r, applies the optimiser, and accumulates the updated block's dot
-// products with the next batch's rows. Rows go four at a time; a short last group is padded
-// with coefficient 0 (gradient) or a discarded lane set (forward), which costs FMAs the divider
-// hides but no extra pass. The next batch's pre-activations equal linearForward's on the updated
-// weights bit for bit: the dot-product lanes run through the blocks in order and are summed
-// exactly as finishDot does.
+// fusedFirstLayer streams once over the first layer's weights (and Adam moments), blockLen
+// columns at a time and, within a block, one output unit (row) at a time: it forms that block of
+// the unit's gradient row sum_r scale*dz[r,o] x_r, applies the optimiser, and accumulates the
+// updated block's dot products with the next batch's rows. Columns are the outer loop so the
+// batch rows' block stays in cache for all units (with units outer, every unit re-read all the
+// rows from L3 or memory: three times the traffic of the weights and moments). Rows go four at
+// a time; a short last group is padded with coefficient 0 (gradient) or a discarded lane set
+// (forward), which costs FMAs the divider hides but no extra pass. The next batch's
+// pre-activations equal linearForward's on the updated weights bit for bit: each unit's
+// dot-product lanes run through the blocks in order and are summed exactly as finishDot does.
 func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) {
 	l0 := t.net.Layers[0]
 	in, units := l0.In, l0.Out
-	n4 := in &^ 3
+	n8 := in &^ (lanes - 1)
 	w, bias := l0.Weights(), l0.Bias()
 	adam := t.cfg.Optimizer == Adam
 	x, next := t.rowsX[:batch], t.rowsNext
 	gradGroups := (batch + 3) / 4
 	dotGroups := (len(next) + 3) / 4
-	lanes := t.lanes[:16*max(dotGroups, 1)]
-	var gx, dx [4][]float64
+	perUnit := 4 * lanes * max(dotGroups, 1) // lanes of one unit
+	acc := t.lanes[:units*perUnit]
+	clear(acc)
+	coefs := t.coef[:units*4*gradGroups]
 	for o := 0; o < units; o++ {
-		for r := range t.coef[:4*gradGroups] {
-			t.coef[r] = 0
+		for r := range 4 * gradGroups {
+			c := 0.0
 			if r < batch {
-				t.coef[r] = scale * t.dz[0][r*units+o]
+				c = scale * t.dz[0][r*units+o]
 			}
+			coefs[o*4*gradGroups+r] = c
 		}
-		clear(lanes)
-		wRow := w[o*in : (o+1)*in]
-		var mRow, vRow []float64
-		if adam {
-			mRow, vRow = t.mW[0][o*in:(o+1)*in], t.vW[0][o*in:(o+1)*in]
-		}
-		for s := 0; s < in; s += blockLen {
-			e := min(s+blockLen, in)
-			e4 := max(min(e, n4), s)
+	}
+	var gx, dx [4][]float64
+	for s := 0; s < in; s += blockLen {
+		e := min(s+blockLen, in)
+		e8 := max(min(e, n8), s)
+		for o := 0; o < units; o++ {
+			row := o * in
+			wBlk := w[row+s : row+e]
+			var mBlk, vBlk []float64
+			if adam {
+				mBlk, vBlk = t.mW[0][row+s:row+e], t.vW[0][row+s:row+e]
+			}
+			coef := coefs[o*4*gradGroups : (o+1)*4*gradGroups]
+			lane := acc[o*perUnit : (o+1)*perUnit]
 			g := t.blk[:e-s]
 			clear(g)
 			for q := 0; q+1 < gradGroups; q++ {
 				group(&gx, x, 4*q, s, e)
-				t.k.axpy4((*[4]float64)(t.coef[4*q:4*q+4]), gx[0], gx[1], gx[2], gx[3], g)
+				t.k.axpy4((*[4]float64)(coef[4*q:4*q+4]), gx[0], gx[1], gx[2], gx[3], g)
 			}
 			last := 4 * (gradGroups - 1)
 			group(&gx, x, last, s, e)
-			coef := (*[4]float64)(t.coef[last : last+4])
+			lastCoef := (*[4]float64)(coef[last : last+4])
 			firstDot := 0
 			switch {
 			case !adam:
-				t.k.axpy4(coef, gx[0], gx[1], gx[2], gx[3], g)
-				t.k.sgd(wRow[s:e], g, lr, t.cfg.WeightDecay)
+				t.k.axpy4(lastCoef, gx[0], gx[1], gx[2], gx[3], g)
+				t.k.sgd(wBlk, g, lr, t.cfg.WeightDecay)
 			case dotGroups == 0:
-				t.k.axpy4(coef, gx[0], gx[1], gx[2], gx[3], g)
-				t.k.adam(wRow[s:e], mRow[s:e], vRow[s:e], g, ac)
+				t.k.axpy4(lastCoef, gx[0], gx[1], gx[2], gx[3], g)
+				t.k.adam(wBlk, mBlk, vBlk, g, ac)
 			default:
 				group(&dx, next, 0, s, e)
-				t.k.adamFused(wRow[s:e], mRow[s:e], vRow[s:e], g, ac, coef, &gx, &dx, (*[16]float64)(lanes[:16]))
+				t.k.adamFused(wBlk, mBlk, vBlk, g, ac, lastCoef, &gx, &dx, (*[4 * lanes]float64)(lane[:4*lanes]))
 				firstDot = 1
 			}
 			for q := firstDot; q < dotGroups; q++ {
 				group(&dx, next, 4*q, s, e)
-				t.k.dotLanes4(wRow[s:e4], dx[0], dx[1], dx[2], dx[3], (*[16]float64)(lanes[16*q:16*q+16]))
+				t.k.dotLanes4(w[row+s:row+e8], dx[0], dx[1], dx[2], dx[3], (*[4 * lanes]float64)(lane[4*lanes*q:4*lanes*(q+1)]))
 			}
 		}
+	}
+	for o := 0; o < units; o++ {
+		wRow := w[o*in : (o+1)*in]
+		lane := acc[o*perUnit : (o+1)*perUnit]
 		for r, xr := range next {
-			t.zNext[r*units+o] = finishDot((*[4]float64)(lanes[4*r:4*r+4]), wRow[n4:], xr[n4:in]) + bias[o]
+			t.zNext[r*units+o] = finishDot((*[lanes]float64)(lane[lanes*r:lanes*(r+1)]), wRow[n8:], xr[n8:in]) + bias[o]
 		}
 	}
 }

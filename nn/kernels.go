@@ -2,29 +2,42 @@ package nn
 
 import "math"
 
-// kernels are the inner loops a training step spends its time in. Both implementations perform
-// exactly the same IEEE operations in the same order (explicit fused multiply-adds, four
-// interleaved partial sums per dot product), so the scalar and the SIMD kernels give bit-identical
-// results and a run's output does not depend on GOEXPERIMENT=simd. Dispatch is a direct
-// call on the simd flag (kernels_dispatch*.go), not a function value, so the small scratch arrays
-// callers pass stay on the stack.
+// kernels are the inner loops a training step spends its time in. Every implementation (portable
+// Go, AVX2/FMA, AVX-512; kernels_amd64.go picks one at start-up from the CPU's features) performs
+// exactly the same IEEE operations in the same order (explicit fused multiply-adds, eight
+// interleaved partial sums per dot product), so results are bit-identical whichever runs. Dispatch
+// is a direct call on k.isa, not a function value, so the small scratch arrays callers pass stay
+// on the stack.
 //
-//   - dotLanes(w, x, acc) adds w.x into four lane partial sums: lane l gets the terms i = l mod 4,
-//     each accumulated by FMA. len(x) >= len(w); len(w) must be a multiple of 4.
+//   - dotLanes(w, x, acc) adds w.x into eight lane partial sums: lane l gets the terms i = l mod 8,
+//     each accumulated by FMA in order of i. len(x) >= len(w); len(w) must be a multiple of 8.
+//     (AVX2 keeps the lanes in two ymm registers, AVX-512 in one zmm.)
 //   - dotLanes4(w, x0..x3, acc) is dotLanes for four rows sharing the loads of w:
-//     acc[4k:4k+4] are the lanes of w.x_k.
+//     acc[8k:8k+8] are the lanes of w.x_k.
 //   - axpy4(a, x0..x3, y) is y += a0 x0 + a1 x1 + a2 x2 + a3 x3, one FMA per term in that order.
 //   - axpy(a, x, y) is y += a x by FMA over len(y).
 //   - adam(w, m, v, g, c) is one Adam step on w with moments m, v and clipped gradient g.
 //   - sgd(w, g, lr, wd) is one plain SGD step: w -= lr * (g + wd w).
 //   - adamFused(w, m, v, g, c, a, gx, dx, acc) is, per element and in this order,
 //     axpy4(a, gx, g), adam(w, m, v, g) and dotLanes4 of the updated w with dx over the largest
-//     multiple of 4 of len(w): the first layer's whole update of one block in one pass, so the
+//     multiple of 8 of len(w): the first layer's whole update of one block in one pass, so the
 //     divider-bound Adam arithmetic hides the gradient and forward FMAs. g is scratch.
 type kernels struct {
 	name string
-	simd bool
+	isa  kernelISA
 }
+
+// kernelISA names an implementation of the kernels.
+type kernelISA int
+
+const (
+	isaPortable kernelISA = iota
+	isaAVX2
+	isaAVX512
+)
+
+// lanes is the number of dot-product partial sums (the contract above).
+const lanes = 8
 
 // adamConsts are one Adam step's scalars (torch.optim.Adam, single-tensor path, PyTorch 1.13):
 //
@@ -60,17 +73,18 @@ func newAdamConsts(lr, wd float64, step int) adamConsts {
 	}
 }
 
-// dot is w.x over len(w) elements: lanes over the largest multiple of 4, their sum, then the tail.
+// dot is w.x over len(w) elements: lanes over the largest multiple of 8, their sum, then the tail.
 func (k *kernels) dot(w, x []float64) float64 {
-	var acc [4]float64
-	n4 := len(w) &^ 3
-	k.dotLanes(w[:n4], x, &acc)
-	return finishDot(&acc, w[n4:], x[n4:])
+	var acc [lanes]float64
+	n8 := len(w) &^ (lanes - 1)
+	k.dotLanes(w[:n8], x, &acc)
+	return finishDot(&acc, w[n8:], x[n8:])
 }
 
-// finishDot sums four lanes as (l0+l1)+(l2+l3) and adds the tail terms by FMA, in order.
-func finishDot(acc *[4]float64, wTail, xTail []float64) float64 {
-	s := (acc[0] + acc[1]) + (acc[2] + acc[3])
+// finishDot sums eight lanes as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)) and adds the tail terms by
+// FMA, in order.
+func finishDot(acc *[lanes]float64, wTail, xTail []float64) float64 {
+	s := ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 	for i, w := range wTail {
 		s = math.FMA(w, xTail[i], s)
 	}
@@ -79,30 +93,34 @@ func finishDot(acc *[4]float64, wTail, xTail []float64) float64 {
 
 // scalarKernels are portable Go; math.FMA compiles to one instruction on amd64 with FMA3 and on
 // arm64 (elsewhere it is exact but slow).
-var scalarKernels = kernels{name: "scalar"}
+var scalarKernels = kernels{name: "portable", isa: isaPortable}
 
-func adamFusedScalar(w, m, v, g []float64, c *adamConsts, a *[4]float64, gx, dx *[4][]float64, acc *[16]float64) {
+func adamFusedScalar(w, m, v, g []float64, c *adamConsts, a *[4]float64, gx, dx *[4][]float64, acc *[4 * lanes]float64) {
 	axpy4Scalar(a, gx[0], gx[1], gx[2], gx[3], g)
 	adamScalar(w, m, v, g, c)
-	n4 := len(w) &^ 3
-	dotLanes4Scalar(w[:n4], dx[0], dx[1], dx[2], dx[3], acc)
+	n8 := len(w) &^ (lanes - 1)
+	dotLanes4Scalar(w[:n8], dx[0], dx[1], dx[2], dx[3], acc)
 }
 
-func dotLanesScalar(w, x []float64, acc *[4]float64) {
+func dotLanesScalar(w, x []float64, acc *[lanes]float64) {
 	x = x[:len(w)]
-	a0, a1, a2, a3 := acc[0], acc[1], acc[2], acc[3]
-	for i := 0; i+3 < len(w); i += 4 {
+	a0, a1, a2, a3, a4, a5, a6, a7 := acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+	for i := 0; i+7 < len(w); i += 8 {
 		a0 = math.FMA(x[i], w[i], a0)
 		a1 = math.FMA(x[i+1], w[i+1], a1)
 		a2 = math.FMA(x[i+2], w[i+2], a2)
 		a3 = math.FMA(x[i+3], w[i+3], a3)
+		a4 = math.FMA(x[i+4], w[i+4], a4)
+		a5 = math.FMA(x[i+5], w[i+5], a5)
+		a6 = math.FMA(x[i+6], w[i+6], a6)
+		a7 = math.FMA(x[i+7], w[i+7], a7)
 	}
-	acc[0], acc[1], acc[2], acc[3] = a0, a1, a2, a3
+	acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7] = a0, a1, a2, a3, a4, a5, a6, a7
 }
 
-func dotLanes4Scalar(w, x0, x1, x2, x3 []float64, acc *[16]float64) {
+func dotLanes4Scalar(w, x0, x1, x2, x3 []float64, acc *[4 * lanes]float64) {
 	for k, x := range [4][]float64{x0, x1, x2, x3} {
-		dotLanesScalar(w, x, (*[4]float64)(acc[4*k:4*k+4]))
+		dotLanesScalar(w, x, (*[lanes]float64)(acc[lanes*k:lanes*k+lanes]))
 	}
 }
 

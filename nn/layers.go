@@ -57,15 +57,15 @@ func activateBackward(d, da, dz []float64) {
 // linearForward writes z = x W^T + b for the rows x[r] (each of length in), W (out x in,
 // PyTorch's layout) and b (out): z[r*out+o] = W[o,:].x[r] + b[o].
 func (k *kernels) linearForward(x [][]float64, in int, w, b []float64, out int, z []float64) {
-	n4 := in &^ 3
+	n8 := in &^ (lanes - 1)
 	for o := 0; o < out; o++ {
 		wr := w[o*in : (o+1)*in]
 		r := 0
 		for ; r+4 <= len(x); r += 4 {
-			var acc [16]float64
-			k.dotLanes4(wr[:n4], x[r], x[r+1], x[r+2], x[r+3], &acc)
+			var acc [4 * lanes]float64
+			k.dotLanes4(wr[:n8], x[r], x[r+1], x[r+2], x[r+3], &acc)
 			for q := range 4 {
-				z[(r+q)*out+o] = finishDot((*[4]float64)(acc[4*q:4*q+4]), wr[n4:], x[r+q][n4:in]) + b[o]
+				z[(r+q)*out+o] = finishDot((*[lanes]float64)(acc[lanes*q:lanes*(q+1)]), wr[n8:], x[r+q][n8:in]) + b[o]
 			}
 		}
 		for ; r < len(x); r++ {

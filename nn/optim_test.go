@@ -13,7 +13,7 @@ func TestAdamMatchesHandComputedFirstStep(t *testing.T) {
 	// g' = 0.2 + 0.01*0.5 = 0.205; m = 0.1*0.205; v = 0.001*0.205^2;
 	// m^ = m/0.1 = 0.205; sqrt(v^) = 0.205; w = 0.5 - 0.1*0.205/(0.205 + 1e-8).
 	want := 0.5 - 0.1*0.205/(0.205+1e-8)
-	for _, k := range []kernels{scalarKernels, bestKernels()} {
+	for _, k := range supportedKernels() {
 		w, m, v, g := []float64{0.5}, []float64{0}, []float64{0}, []float64{0.2}
 		c := newAdamConsts(0.1, 0.01, 1)
 		k.adam(w, m, v, g, &c)
@@ -31,7 +31,7 @@ func TestAdamMatchesTorchOverThreeSteps(t *testing.T) {
 		{0.3062218554615664, -0.9845307708963077, 3.1451914492595905},
 	}
 	// Five copies so the SIMD body and the scalar tail both run.
-	for _, k := range []kernels{scalarKernels, bestKernels()} {
+	for _, k := range supportedKernels() {
 		w := []float64{0.5, -1.25, 3, 0.5, -1.25}
 		m, v := make([]float64, 5), make([]float64, 5)
 		for s, g := range grads {
@@ -47,7 +47,7 @@ func TestAdamMatchesTorchOverThreeSteps(t *testing.T) {
 }
 
 func TestSGDMatchesTorch(t *testing.T) {
-	for _, k := range []kernels{scalarKernels, bestKernels()} {
+	for _, k := range supportedKernels() {
 		w := []float64{0.5, -1.25, 3, 0.5, -1.25}
 		k.sgd(w, []float64{0.2, 0, -4, 0.2, 0}, 0.1, 0.5)
 		for i, want := range []float64{0.455, -1.1875, 3.25, 0.455, -1.1875} {

@@ -3,6 +3,9 @@ package nn
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
 )
 
 // Pool bounds how many trainings run at once (size it to the cores) and lends each one a
@@ -11,6 +14,21 @@ import (
 // Pool starts no goroutines; work runs on the caller's goroutine while it holds a workspace.
 type Pool struct {
 	free chan *Workspace
+	jobs atomic.Int64
+	cpu  atomic.Int64 // nanoseconds of thread CPU time spent in jobs
+}
+
+// PoolStats is what a pool's jobs have cost so far.
+type PoolStats struct {
+	Jobs int64
+	// CPU is the CPU time the jobs' threads spent in them (on systems without a per-thread
+	// clock, their wall time).
+	CPU time.Duration
+}
+
+// Stats returns the jobs run so far and their cost.
+func (p *Pool) Stats() PoolStats {
+	return PoolStats{Jobs: p.jobs.Load(), CPU: time.Duration(p.cpu.Load())}
 }
 
 // NewPool makes a pool of workers workspaces; their buffers are allocated on first use.
@@ -34,6 +52,14 @@ func (p *Pool) Do(ctx context.Context, fn func(*Workspace) error) error {
 	select {
 	case ws := <-p.free:
 		defer func() { p.free <- ws }()
+		// The job stays on one thread so the thread's CPU clock measures it alone.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		t0 := threadCPU()
+		defer func() {
+			p.cpu.Add(int64(threadCPU() - t0))
+			p.jobs.Add(1)
+		}()
 		return fn(ws)
 	case <-ctx.Done():
 		return fmt.Errorf("nn: waiting for a training worker: %w", ctx.Err())
@@ -50,7 +76,7 @@ type Workspace struct {
 	in  []float64
 }
 
-// KernelName says which kernels the workspace runs: "avx2" or "scalar".
+// KernelName says which kernels the workspace runs: "avx512", "avx2" or "portable".
 func (ws *Workspace) KernelName() string { return ws.k.name }
 
 // Net returns the workspace's scratch network of the given shape, with undefined parameters
@@ -81,5 +107,5 @@ func (ws *Workspace) Inputs(rows, width int) []float64 {
 	return ws.in
 }
 
-// KernelName says which kernels this build uses on this CPU: "avx2" or "scalar".
+// KernelName says which kernels this process uses on this CPU: "avx512", "avx2" or "portable".
 func KernelName() string { return bestKernels().name }

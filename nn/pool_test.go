@@ -3,6 +3,7 @@ package nn
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -111,5 +112,28 @@ func TestWorkspaceReusesBuffers(t *testing.T) {
 	}
 	if maxRelDiff(run(ws), run(mustWorkspace(t, bestKernels()))) != 0 {
 		t.Fatal("a reused workspace changed the result")
+	}
+}
+
+// The pool counts its jobs and the CPU they burn (the thread's clock: sleeping costs nothing).
+func TestPoolStats(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the thread CPU clock is Linux's; elsewhere jobs are timed by the wall clock")
+	}
+	p, _ := NewPool(2)
+	spin := func(*Workspace) error {
+		for start := threadCPU(); threadCPU()-start < 20*time.Millisecond; {
+		}
+		return nil
+	}
+	idle := func(*Workspace) error { time.Sleep(50 * time.Millisecond); return nil }
+	for _, fn := range []func(*Workspace) error{spin, idle, spin} {
+		if err := p.Do(context.Background(), fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := p.Stats()
+	if st.Jobs != 3 || st.CPU < 40*time.Millisecond || st.CPU > 45*time.Millisecond+40*time.Millisecond {
+		t.Fatalf("stats %+v: want 3 jobs and about 40 ms of CPU (the sleep not counted)", st)
 	}
 }

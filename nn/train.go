@@ -36,8 +36,8 @@ type trainer struct {
 	mB, vB   [][]float64
 	gram     []float64 // data Gram matrix x_i.x_j, N x N
 	blk      []float64 // one block of a first-layer gradient row
-	lanes    []float64 // dot-product lanes of the next batch, 4 per row
-	coef     []float64 // clipped first-layer output gradients of one unit, per batch row
+	lanes    []float64 // dot-product lanes of the next batch, 8 per row and first-layer unit
+	coef     []float64 // clipped first-layer output gradients, per unit and batch row
 	yb       []float64 // targets of the batch
 
 	order, spare []int
@@ -49,9 +49,9 @@ type trainer struct {
 	step         int
 }
 
-// blockLen is how many first-layer columns one pass of the fused update handles: the gradient
-// block, the weight/moment slices and the batch rows' slices stay in L1/L2 between the
-// gradient, optimiser and forward kernels. A multiple of 4 (the lane width).
+// blockLen is how many first-layer columns one pass of the fused update handles: the batch rows'
+// slices of a block (16 rows x blockLen float64) stay in L1/L2 while every unit's weights,
+// moments and gradient for those columns stream past. A multiple of 8 (the lanes).
 const blockLen = 512
 
 func grow(buf []float64, n int) []float64 {
@@ -118,8 +118,9 @@ func (t *trainer) prepare(k *kernels, net *MLP, data Dataset, cfg TrainConfig) {
 	}
 	t.mB, t.vB = growSet(t.mB, nl, biasMoment), growSet(t.vB, nl, biasMoment)
 	t.blk = grow(t.blk, blockLen)
-	t.lanes = grow(t.lanes, 16*((b+3)/4))
-	t.coef = grow(t.coef, 4*((b+3)/4))
+	units := t.width[1]
+	t.lanes = grow(t.lanes, units*4*lanes*((b+3)/4))
+	t.coef = grow(t.coef, units*4*((b+3)/4))
 	t.yb = grow(t.yb, b*net.spec.Out)
 	t.gram = grow(t.gram, data.N*data.N)
 	if cfg.ClipNorm > 0 {

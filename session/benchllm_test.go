@@ -61,6 +61,29 @@ func TestBenchLLMRunsAndReportsItsRatio(t *testing.T) {
 	}
 }
 
+// With the ALSO bandit the surrogates train: the bench counts their jobs and CPU, and the ratio
+// is taken against the larger of the LLM ideal and the CPU floor.
+func TestBenchLLMCountsTheTrainingFloor(t *testing.T) {
+	cfg := BenchLLMConfig{Latency: time.Millisecond, BatchSize: 2, Episodes: 2, MaxTurns: 4, Bandit: "also", EmbeddingDim: 16, Dir: t.TempDir()}
+	r, err := BenchLLM(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Done != 2 || r.TrainJobs == 0 || r.TrainCPU <= 0 || r.Cores < 1 || r.CPUFloor != r.TrainCPU/time.Duration(r.Cores) {
+		t.Fatalf("result %+v", r)
+	}
+	if r.Ratio != float64(r.Wall)/float64(max(r.Ideal, r.CPUFloor)) {
+		t.Fatalf("ratio %v, wall %v, ideal %v, floor %v", r.Ratio, r.Wall, r.Ideal, r.CPUFloor)
+	}
+	var out strings.Builder
+	WriteBenchLLM(&out, r)
+	for _, want := range []string{"embeddings 16-d", "surrogate jobs", "max(ideal, floor)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestBenchLLMConfigNamesTheBadField(t *testing.T) {
 	for field, mutate := range map[string]func(*BenchLLMConfig){
 		"latency":         func(c *BenchLLMConfig) { c.Latency = 0 },
@@ -68,6 +91,7 @@ func TestBenchLLMConfigNamesTheBadField(t *testing.T) {
 		"episodes":        func(c *BenchLLMConfig) { c.Episodes = -1 },
 		"max-turns":       func(c *BenchLLMConfig) { c.MaxTurns = 0 },
 		"llm-concurrency": func(c *BenchLLMConfig) { c.LLMConcurrency = -1 },
+		"embedding-dim":   func(c *BenchLLMConfig) { c.EmbeddingDim = -1 },
 	} {
 		c := DefaultBenchLLMConfig()
 		mutate(&c)

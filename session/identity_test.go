@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/also-project/also/actors"
 	"github.com/also-project/also/config"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
@@ -350,5 +351,23 @@ func TestTagBoundToTheLegacyFingerprintResumes(t *testing.T) {
 	var ce *ConfigError
 	if _, err := Execute(context.Background(), other, Options{}); !errors.As(err, &ce) {
 		t.Fatalf("a tag bound to another fingerprint: %v, want a refusal", err)
+	}
+}
+
+// Completion counts plan entries, not task ids: a task listed twice whose second play failed is
+// one done and one failed entry (counting by id reported success and a negative not-started).
+func TestCountPlanByEntry(t *testing.T) {
+	done, failed := sotopia.StatusDone, sotopia.StatusFailed
+	attempts := []actors.Attempt{
+		{Index: 0, TaskID: "a", Status: done, Final: true},
+		{Index: 1, TaskID: "a", Status: failed},
+		{Index: 1, TaskID: "a", Attempt: 1, Status: failed, Final: true},
+		{Index: 2, TaskID: "b", Status: failed},
+		{Index: 2, TaskID: "b", Attempt: 1, Status: done, Final: true},
+		{Index: 3, TaskID: "b", Status: sotopia.StatusInterrupted, Final: true},
+	}
+	got := countPlan(6, attempts)
+	if want := (planCount{done: 2, failed: 1, notStarted: 2}); got != want {
+		t.Fatalf("countPlan = %+v, want %+v", got, want)
 	}
 }

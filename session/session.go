@@ -14,6 +14,7 @@ import (
 
 	"github.com/also-project/also/actors"
 	"github.com/also-project/also/config"
+	"github.com/also-project/also/nn"
 	prog "github.com/also-project/also/progress"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/sotopia"
@@ -39,6 +40,8 @@ type Options struct {
 	// RepeatTasks lets the task list name a task more than once (the LLM bench plays more
 	// episodes than there are tasks); a user's --tasks never does.
 	RepeatTasks bool
+	// Pool, if set, trains the neural policies' surrogates (default: one worker per core).
+	Pool *nn.Pool
 }
 
 // Outcome is what a run produced.
@@ -145,7 +148,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	defer release()
 	out := &Outcome{Dir: cfg.Out, Tag: cfg.Tag, Fingerprint: id.Fingerprint}
 	first := map[string]int{}
-	planned := distinctTasks(tasks)
+	planned := len(tasks) // entries: with RepeatTasks a task listed twice is planned twice
 	if cfg.Resume {
 		if tasks, first, out.Skipped, err = resumePlan(ctx, st, cfg.Tag, tasks); err != nil {
 			return nil, err
@@ -195,7 +198,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
 		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: batch, Carry: carry, MaxRetries: cfg.MaxRetries,
 		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: budgetStop(opt.Stop, world), Logf: logf,
-		OnDone: onDone,
+		OnDone: onDone, Pool: opt.Pool,
 	}
 	if len(tasks) == 0 {
 		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)
@@ -237,11 +240,37 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	if ctx.Err() != nil {
 		return out, &InterruptedError{Tag: cfg.Tag, Cause: context.Cause(ctx)}
 	}
-	if done := out.Skipped + out.Summary.Done; done < planned {
-		return out, &IncompleteError{Tag: cfg.Tag, Planned: planned, Done: done, Failed: out.Summary.Failed,
-			NotStarted: distinctTasks(tasks) - out.Summary.Episodes, Stopped: out.Summary.Stopped}
+	c := countPlan(len(tasks), out.Result.Attempts)
+	if done := out.Skipped + c.done; done < planned {
+		return out, &IncompleteError{Tag: cfg.Tag, Planned: planned, Done: done, Failed: c.failed,
+			NotStarted: c.notStarted, Stopped: out.Summary.Stopped}
 	}
 	return out, nil
+}
+
+// planCount is how the plan's entries ended, each by its last attempt.
+type planCount struct{ done, failed, notStarted int }
+
+// countPlan counts by plan entry (attempt index), not by task id: with Options.RepeatTasks a
+// task listed twice is two entries, and one entry's success says nothing about the other's.
+func countPlan(entries int, attempts []actors.Attempt) planCount {
+	last := map[int]actors.Attempt{}
+	for _, a := range attempts {
+		if cur, ok := last[a.Index]; !ok || a.Attempt >= cur.Attempt {
+			last[a.Index] = a
+		}
+	}
+	c := planCount{notStarted: entries - len(last)}
+	for _, a := range last {
+		switch a.Status {
+		case sotopia.StatusDone:
+			c.done++
+		case sotopia.StatusInterrupted:
+		default:
+			c.failed++
+		}
+	}
+	return c
 }
 
 // distinctTasks counts tasks once each (only Options.RepeatTasks lists one twice).

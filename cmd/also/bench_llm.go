@@ -21,7 +21,10 @@ per-turn judge runs. The llm layer may hold --batch-size requests in flight.
 
 ideal = ceil(episodes / batch size) x sequential calls per episode x latency, with the calls
 per episode counted by the server (every call of an episode waits for the one before).
-ratio = wall / ideal: 1.0 means the run adds nothing to the models' own latency.`,
+floor = the surrogates' training CPU time (jobs x their measured cost, on the training threads'
+clocks) / cores: what the neural bandits need however the work is scheduled.
+ratio = wall / max(ideal, floor): 1.0 means the run adds nothing to the larger of the two.
+With --bandit-type also the fake embeddings default to the paper's 4096 dimensions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if verbose {
@@ -41,7 +44,8 @@ ratio = wall / ideal: 1.0 means the run adds nothing to the models' own latency.
 	fs.IntVar(&c.Episodes, "episodes", c.Episodes, "episodes to run (tasks cycle through Sotopia's 450)")
 	fs.IntVar(&c.MaxTurns, "max-turns", c.MaxTurns, "environment steps per episode")
 	fs.IntVar(&c.LLMConcurrency, "llm-concurrency", c.LLMConcurrency, "requests in flight per endpoint (0 = the batch size; also run defaults to 8 for custom servers)")
-	fs.StringVar(&c.Bandit, "bandit-type", c.Bandit, "policy of both seats (keep its compute negligible: random, static)")
+	fs.StringVar(&c.Bandit, "bandit-type", c.Bandit, "policy of both seats (random, static: negligible compute; also: the paper's workload)")
+	fs.IntVar(&c.EmbeddingDim, "embedding-dim", c.EmbeddingDim, "length of the fake embeddings (0 = 4096 with --bandit-type also, else 8)")
 	fs.StringVar(&c.Dir, "dir", c.Dir, "directory for the run's store and folder (default: a temporary one, removed)")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "progress lines on stderr")
 	return cmd

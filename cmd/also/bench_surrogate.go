@@ -20,8 +20,12 @@ func newBenchSurrogateCmd() *cobra.Command {
 layers of --hidden units, float64) is trained from scratch on the n records so far: Adam lr 1e-2,
 weight decay min(0.01, 0.01/n), cosine annealing over 100 epochs to 1e-4, batches of 8, gradient
 clipping at 1.0, no early stop (fixed work); then it predicts every arm. Embeddings and rewards are
-random. One worker, one core. Prints one line per repeat and go_ms_per_episode_bandit=<median>.
-Build with GOEXPERIMENT=simd for the AVX2 kernels (the first line names the kernels used).`,
+random. One worker, one core. Prints one line per repeat, then the hardware floor of the same
+work (Adam steps x parameters: 48 bytes each at the streaming bandwidth measured over arrays of
+the parameters' size, and one square root and division each at the measured throughput; the
+larger of the two) and the fraction of it achieved, and go_ms_per_episode_bandit=<median>.
+Kernels (AVX-512, AVX2/FMA or portable) are chosen from the CPU; ALSO_KERNELS=portable|avx2|avx512
+forces one (the first line names the kernels used).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pool, err := nn.NewPool(1)
@@ -39,6 +43,7 @@ Build with GOEXPERIMENT=simd for the AVX2 kernels (the first line names the kern
 	fs.IntVar(&c.Turns, "turns", c.Turns, "turns per episode (retraining after turns 1 .. turns-1)")
 	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "hidden units per layer")
 	fs.IntVar(&c.Depth, "depth", c.Depth, "hidden layers")
+	fs.DurationVar(&c.FloorBudget, "floor-budget", c.FloorBudget, "time spent measuring each rate of the hardware floor (0 skips it)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the random embeddings, rewards, weights and batches")
 	return cmd
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
+
+	"github.com/also-project/also/nn"
 )
 
 func main() {
@@ -24,6 +26,10 @@ func main() {
 	// what matters (pending episodes), so its lines go to our logger at debug level.
 	redis.SetLogger(redisLog{})
 	tuneGC(os.Getenv)
+	if err := nn.KernelsError(); err != nil {
+		fmt.Fprintln(os.Stderr, "also:", err)
+		os.Exit(2)
+	}
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "also:", err)
 		os.Exit(exitCode(ctx, err))
