@@ -21,5 +21,6 @@ func extraCommands() []*cobra.Command {
 		newReportCmd(),
 		newExperimentCmd(),
 		newCostCmd(),
+		newWorkerCmd(),
 	}
 }
