@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -71,11 +73,40 @@ func (f *clusterFlags) applyCluster(ctx context.Context, cfg config.Run, opt *se
 	if err != nil {
 		return nil, err
 	}
-	opt.Store = st
+	opt.Store = &waitForTag{Store: st, warn: os.Stderr, wait: 45 * time.Second}
 	opt.Dispatch = &cluster.Coordinator{Node: node}
 	return func() {
 		if err := st.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "also: closing the store:", err)
 		}
 	}, nil
+}
+
+// waitForTag is the coordinator's store: a tag lock still held by a coordinator that died is
+// freed by Redis within 30 s (the lock's expiry), so a restarted coordinator (--resume) waits
+// for it instead of failing; a lock renewed all along (a live run) still refuses after wait.
+type waitForTag struct {
+	store.Store
+	warn io.Writer
+	wait time.Duration
+}
+
+func (w *waitForTag) LockTag(ctx context.Context, tag string) (func(), error) {
+	deadline := time.Now().Add(w.wait)
+	warned := false
+	for {
+		release, err := w.Store.LockTag(ctx, tag)
+		if err == nil || !strings.Contains(err.Error(), "is being written by another run") || time.Now().After(deadline) {
+			return release, err
+		}
+		if !warned {
+			fmt.Fprintf(w.warn, "also: %v; waiting up to %s for it to be released or expire (a coordinator that died frees it within 30 s)\n", err, w.wait)
+			warned = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
