@@ -30,6 +30,11 @@ type Coordinator struct {
 	// Drain bounds how long a cancelled run waits for the attempts in flight on workers (they
 	// are stored whatever happens; a --resume picks up the rest).
 	Drain time.Duration
+	// WaitForWorkers holds the first placement until this many workers are ready (the bench
+	// times placement, not joining).
+	WaitForWorkers int
+	// Elapsed is set by Dispatch: from the first placement to the last result.
+	Elapsed time.Duration
 }
 
 // Dispatch implements session.Dispatcher.
@@ -42,7 +47,7 @@ func (d *Coordinator) Dispatch(ctx context.Context, run session.DispatchedRun) (
 	rand.Read(id[:])
 	done := make(chan struct{})
 	co := &coordinator{spec: run.Spec, store: run.Store, config: cfgJSON, runID: run.Config.Tag + "/" + hex.EncodeToString(id[:]),
-		taskTimeout: taskTimeout(run.Spec), members: map[string]*member{}, accounted: map[attemptKey]bool{}, refusals: map[attemptKey]int{}, result: &actors.Result{}, done: done}
+		taskTimeout: taskTimeout(run.Spec), minWorkers: d.WaitForWorkers, members: map[string]*member{}, accounted: map[attemptKey]bool{}, refusals: map[attemptKey]int{}, result: &actors.Result{}, done: done}
 	var pid *actor.PID
 	d.Node.Kind = KindCoordinator
 	node, err := StartNode(d.Node, func(s *actor.ActorSystem) error {
@@ -82,6 +87,7 @@ func (d *Coordinator) Dispatch(ctx context.Context, run session.DispatchedRun) (
 			return &actors.Result{StoppedEarly: "cancelled"}, nil
 		}
 	}
+	d.Elapsed = co.elapsed
 	return co.result, nil
 }
 
@@ -128,6 +134,10 @@ type coordinator struct {
 	result      *actors.Result
 	stopped     string
 	done        chan struct{}
+	// minWorkers, started and elapsed: see Coordinator.WaitForWorkers and Elapsed.
+	minWorkers int
+	started    time.Time
+	elapsed    time.Duration
 }
 
 func (co *coordinator) Receive(c actor.Context) {
@@ -196,6 +206,18 @@ func clusterOf(c actor.Context) string {
 }
 
 func (co *coordinator) launch(c actor.Context) {
+	if co.started.IsZero() {
+		ready := 0
+		for _, m := range co.members {
+			if m.ready {
+				ready++
+			}
+		}
+		if ready == 0 || ready < co.minWorkers {
+			return
+		}
+		co.started = time.Now()
+	}
 	for len(co.queue) > 0 && co.stopped == "" {
 		mem := co.freest()
 		if mem == nil {
@@ -369,6 +391,9 @@ func (co *coordinator) finishIfIdle() {
 		a, b := co.result.Attempts[i], co.result.Attempts[j]
 		return a.Index < b.Index || (a.Index == b.Index && a.Attempt < b.Attempt)
 	})
+	if !co.started.IsZero() {
+		co.elapsed = time.Since(co.started)
+	}
 	close(co.done)
 	co.done = nil
 }

@@ -8,6 +8,7 @@ func benchCommands() []*cobra.Command {
 		newBenchSurrogateCmd(),
 		newBenchRegretCmd(),
 		newBenchLLMCmd(),
+		newBenchClusterCmd(),
 	}
 }
 
