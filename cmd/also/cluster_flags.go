@@ -39,6 +39,14 @@ func (f *clusterFlags) node() cluster.NodeConfig {
 	return cluster.NodeConfig{Cluster: f.name, Listen: f.listen, Peers: cluster.ParsePeers(f.peers), Secret: secret}
 }
 
+// sharedRates holds the LLM rate limits across the cluster's members, in its Redis.
+func sharedRates(redisURL string) (*cluster.RedisRate, error) {
+	if redisURL == "" {
+		redisURL = os.Getenv("REDIS_OM_URL")
+	}
+	return cluster.NewRedisRate(redisURL)
+}
+
 // openShared opens the cluster's shared store: Redis itself, not the local mirror a single
 // machine uses, so an episode a worker stored is there for every member (and a member that dies
 // takes nothing with it).
@@ -73,9 +81,16 @@ func (f *clusterFlags) applyCluster(ctx context.Context, cfg config.Run, opt *se
 	if err != nil {
 		return nil, err
 	}
+	rates, err := sharedRates(cfg.RedisURL)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	opt.Store = &waitForTag{Store: st, warn: os.Stderr, wait: 45 * time.Second}
 	opt.Dispatch = &cluster.Coordinator{Node: node}
+	opt.LLM.Shared = rates
 	return func() {
+		rates.Close()
 		if err := st.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "also: closing the store:", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/also-project/also/cluster"
+	"github.com/also-project/also/session"
 )
 
 func newWorkerCmd() *cobra.Command {
@@ -35,8 +36,15 @@ flight are then recorded as interrupted and played again elsewhere.`,
 				return err
 			}
 			defer st.Close()
+			rates, err := sharedRates(redisURL)
+			if err != nil {
+				return err
+			}
+			defer rates.Close()
 			stderr := cmd.ErrOrStderr()
-			w, err := cluster.StartWorker(cluster.WorkerConfig{Node: node, Slots: slots, Store: st, Log: stderr})
+			// The LLM limits (--llm-rpm, --llm-tpm of the run) are one budget for the cluster.
+			opt := session.Options{LLM: session.LLMOptions{Shared: rates}}
+			w, err := cluster.StartWorker(cluster.WorkerConfig{Node: node, Slots: slots, Store: st, Log: stderr, Options: opt})
 			if err != nil {
 				return err
 			}
