@@ -93,6 +93,8 @@ func (d *Coordinator) Dispatch(ctx context.Context, run session.DispatchedRun) (
 
 type stopLaunching struct{ reason string }
 
+type helloAgain struct{ id string }
+
 // snapshot asks a coordinator that is still waiting for workers for what it has so far.
 type snapshot struct{}
 
@@ -148,6 +150,10 @@ func (co *coordinator) Receive(c actor.Context) {
 		}
 	case *protocluster.ClusterTopology:
 		co.topology(c, m)
+	case *helloAgain:
+		if mem := co.members[m.id]; mem != nil && !mem.ready {
+			co.hello(c, mem)
+		}
 	case *stopLaunching:
 		co.stop(m.reason)
 		co.finishIfIdle()
@@ -167,6 +173,7 @@ func (co *coordinator) topology(c actor.Context, t *protocluster.ClusterTopology
 		if len(mem.inflight) > 0 {
 			co.spec.Logf("worker %s (%s) left the cluster: its %d task(s) in flight go to other workers", mem.id, mem.host, len(mem.inflight))
 			co.queue = append(slices.Clone(mem.inflight), co.queue...)
+			mem.inflight = nil // a late answer from it is matched wherever the attempt is now
 		} else {
 			co.spec.Logf("worker %s (%s) left the cluster", mem.id, mem.host)
 		}
@@ -191,7 +198,9 @@ func (co *coordinator) hello(c actor.Context, mem *member) {
 		}
 		info, ok := unwire(res).(*messages.WorkerInfo)
 		if err != nil || !ok || info.Slots < 1 {
-			co.hello(c, mem)
+			// Ask again in a second (an unreachable member answers at once with a dead letter).
+			self, system := c.Self(), c.ActorSystem()
+			time.AfterFunc(time.Second, func() { system.Root.Send(self, &helloAgain{id: mem.id}) })
 			return
 		}
 		mem.slots, mem.ready = info.Slots, true
@@ -286,7 +295,9 @@ func (co *coordinator) lost(c actor.Context, mem *member, p pending, err error) 
 		return
 	}
 	co.take(k)
-	co.spec.Logf("task %s attempt %d on worker %s (%s): no result (%v); placing it again", p.task.PK, p.attempt, mem.id, mem.host, err)
+	// It gets no more work: an undeliverable request or a stuck attempt says it is unwell.
+	mem.broken = fmt.Sprint(err)
+	co.spec.Logf("task %s attempt %d on worker %s (%s): no result (%v); placing it again, the worker gets no more", p.task.PK, p.attempt, mem.id, mem.host, err)
 	co.queue = append([]pending{p}, co.queue...)
 	co.launch(c)
 }
