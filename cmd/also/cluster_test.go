@@ -233,3 +233,28 @@ func TestClusterCoordinatorResumesAndStrangersGetNoWork(t *testing.T) {
 		}
 	}
 }
+
+// Cluster mistakes are usage errors (exit 2) that say what is wrong, before anything starts.
+func TestClusterFlagMistakes(t *testing.T) {
+	t.Setenv("REDIS_OM_URL", "")
+	t.Setenv("ALSO_CLUSTER_SECRET", "")
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"worker without a cluster": {[]string{"worker", "--redis-url", "redis://127.0.0.1:1/0"}, "--cluster"},
+		"run without redis":        {[]string{"run", "--cluster", "c"}, "--redis-url"},
+		"worker without redis":     {[]string{"worker", "--cluster", "c"}, "--redis-url"},
+		"open listener, no secret": {[]string{"worker", "--cluster", "c", "--listen", "0.0.0.0:7000", "--redis-url", "redis://127.0.0.1:1/0"}, "--cluster-secret"},
+		"peers without a cluster":  {[]string{"run", "--peers", "127.0.0.1:7000"}, "need --cluster"},
+		"bad peer":                 {[]string{"run", "--cluster", "c", "--peers", "nowhere"}, "--peers"},
+		"zero slots":               {[]string{"worker", "--cluster", "c", "--slots", "0", "--redis-url", "redis://127.0.0.1:1/0"}, "--slots"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := runCLI(t, tc.args...)
+			if code := exitCode(context.Background(), err); code != exitUsage || !strings.Contains(fmt.Sprint(err), tc.want) {
+				t.Fatalf("exit %d, error %v: want exit %d naming %s", code, err, exitUsage, tc.want)
+			}
+		})
+	}
+}

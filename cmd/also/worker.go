@@ -31,6 +31,9 @@ flight are then recorded as interrupted and played again elsewhere.`,
 			if err := node.Validate(); err != nil {
 				return usage(err)
 			}
+			if slots < 1 {
+				return usage(fmt.Errorf("--slots %d: must be at least 1", slots))
+			}
 			st, err := openShared(cmd.Context(), redisURL)
 			if err != nil {
 				return err
