@@ -119,6 +119,7 @@ func benchOnce(ctx context.Context, bc BenchConfig, n int, taskset string) (time
 	}
 	defer st.Close()
 	co := &Coordinator{Node: NodeConfig{Cluster: name, Listen: coord}, WaitForWorkers: n}
+	defer co.Close()
 	if _, err := session.Execute(ctx, cfg, session.Options{Store: st, Dispatch: co}); err != nil {
 		return 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -24,7 +25,8 @@ import (
 // run's task attempts on the worker members, at most each member's slots at once. A member that
 // leaves (dies, or is cut off for longer than the membership TTL) has its attempts placed again
 // elsewhere; an attempt it stored before dying is found in the store by the next worker and not
-// played twice.
+// played twice. One Coordinator serves many runs (an experiment's cells) one after another, on
+// one cluster member started by the first; Close leaves the cluster.
 type Coordinator struct {
 	Node NodeConfig
 	// Drain bounds how long a cancelled run waits for the attempts in flight on workers (they
@@ -35,44 +37,65 @@ type Coordinator struct {
 	WaitForWorkers int
 	// Elapsed is set by Dispatch: from the first placement to the last result.
 	Elapsed time.Duration
+
+	mu   sync.Mutex
+	node *Node
+	runs int
 }
 
-// Dispatch implements session.Dispatcher.
+// Close leaves the cluster (after the last run).
+func (d *Coordinator) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.node != nil {
+		d.node.Close()
+		d.node = nil
+	}
+}
+
+// Dispatch implements session.Dispatcher. Runs take the cluster one at a time: each has every
+// worker's slots.
 func (d *Coordinator) Dispatch(ctx context.Context, run session.DispatchedRun) (*actors.Result, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	cfgJSON, err := json.Marshal(run.Config)
 	if err != nil {
 		return nil, err
 	}
+	if d.node == nil {
+		d.Node.Kind = KindCoordinator
+		if d.node, err = StartNode(d.Node, nil); err != nil {
+			return nil, err
+		}
+	}
+	node := d.node
+	d.runs++
 	var id [6]byte
 	rand.Read(id[:])
 	done := make(chan struct{})
 	co := &coordinator{spec: run.Spec, store: run.Store, config: cfgJSON, runID: run.Config.Tag + "/" + hex.EncodeToString(id[:]),
-		taskTimeout: taskTimeout(run.Spec), minWorkers: d.WaitForWorkers, members: map[string]*member{}, accounted: map[attemptKey]bool{}, refusals: map[attemptKey]int{}, result: &actors.Result{}, done: done}
-	var pid *actor.PID
-	d.Node.Kind = KindCoordinator
-	node, err := StartNode(d.Node, func(s *actor.ActorSystem) error {
-		var err error
-		pid, err = s.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return co }), "also-coordinator")
-		if err != nil {
-			return err
-		}
-		s.EventStream.Subscribe(func(evt any) {
-			if t, ok := evt.(*protocluster.ClusterTopology); ok {
-				s.Root.Send(pid, t)
-			}
-		})
-		return nil
-	})
+		taskTimeout: taskTimeout(run.Spec), minWorkers: d.WaitForWorkers, members: map[string]*member{}, accounted: map[attemptKey]bool{},
+		refusals: map[attemptKey]int{}, result: &actors.Result{}, done: done}
+	system := node.System
+	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return co }), fmt.Sprintf("also-coordinator-%d", d.runs))
 	if err != nil {
 		return nil, err
 	}
-	defer node.Close()
+	defer system.Root.Stop(pid)
+	sub := system.EventStream.Subscribe(func(evt any) {
+		if t, ok := evt.(*protocluster.ClusterTopology); ok {
+			system.Root.Send(pid, t)
+		}
+	})
+	defer system.EventStream.Unsubscribe(sub)
+	// The members already there, as if they had just joined (a repeat is ignored).
+	system.Root.Send(pid, &protocluster.ClusterTopology{Joined: node.Cluster.MemberList.Members().Members()})
 	co.spec.Logf("cluster %s: coordinator at %s; waiting for workers (also worker --cluster %s --peers %s --redis-url ...)",
 		d.Node.Cluster, node.Address(), d.Node.Cluster, node.Address())
 	select {
 	case <-done:
 	case <-ctx.Done():
-		node.System.Root.Send(pid, &stopLaunching{reason: "cancelled: " + context.Cause(ctx).Error()})
+		system.Root.Send(pid, &stopLaunching{reason: "cancelled: " + context.Cause(ctx).Error()})
 		drain := d.Drain
 		if drain <= 0 {
 			drain = 30 * time.Second
@@ -80,7 +103,7 @@ func (d *Coordinator) Dispatch(ctx context.Context, run session.DispatchedRun) (
 		select {
 		case <-done:
 		case <-time.After(drain):
-			res, _ := node.System.Root.RequestFuture(pid, &snapshot{}, 5*time.Second).Result()
+			res, _ := system.Root.RequestFuture(pid, &snapshot{}, 5*time.Second).Result()
 			if r, ok := res.(*actors.Result); ok {
 				return r, nil
 			}

@@ -86,10 +86,12 @@ func (f *clusterFlags) applyCluster(ctx context.Context, cfg config.Run, opt *se
 		st.Close()
 		return nil, err
 	}
+	co := &cluster.Coordinator{Node: node}
 	opt.Store = &waitForTag{Store: st, warn: os.Stderr, wait: 45 * time.Second}
-	opt.Dispatch = &cluster.Coordinator{Node: node}
+	opt.Dispatch = co
 	opt.LLM.Shared = rates
 	return func() {
+		co.Close()
 		rates.Close()
 		if err := st.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "also: closing the store:", err)

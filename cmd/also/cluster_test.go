@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -256,5 +257,55 @@ func TestClusterFlagMistakes(t *testing.T) {
 				t.Fatalf("exit %d, error %v: want exit %d naming %s", code, err, exitUsage, tc.want)
 			}
 		})
+	}
+}
+
+// `also experiment --cluster` plays every cell on the cluster's workers, one cell after another.
+func TestClusterExperiment(t *testing.T) {
+	bin := buildAlso(t)
+	t.Parallel()
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	coord := loopbackPort(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "grid.toml")
+	toml := `name = "cgrid"
+[base]
+model = "sim"
+subset = "hard_small"
+max_episodes = 3
+max_turns = 6
+[base.policy.also]
+epochs = 5
+hidden = 16
+[grid]
+bandit_type = ["also", "ucb1"]
+`
+	if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		startMember(t, ctx, bin, workerArgs(coord, srv.URL())...)
+	}
+	exp := startMember(t, ctx, bin, "experiment", file, "--cluster", "acc", "--listen", coord, "--redis-url", srv.URL(),
+		"--out", filepath.Join(dir, "runs"), "--progress-every", "1h")
+	if code := exp.wait(t); code != 0 {
+		t.Fatalf("experiment exit %d\n%s", code, exp.log())
+	}
+	r, err := store.OpenRedis(context.Background(), srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tags, err := r.Tags(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tags) != 2 {
+		t.Fatalf("tags %v, want one per cell", tags)
+	}
+	for _, tag := range tags {
+		requireEachStoredOnceDone(t, storedByTask(t, srv.URL(), tag), 3)
 	}
 }
