@@ -54,6 +54,9 @@ func (c NodeConfig) Validate() error {
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return fmt.Errorf("--listen %q: bad port", c.Listen)
 	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("--listen %s: name the address other members reach this one at (it is what they are told), not every interface", c.Listen)
+	}
 	if !isLoopback(host) && c.Secret == "" {
 		return fmt.Errorf("--listen %s is not a loopback address: members across hosts must authenticate; give --cluster-secret or set ALSO_CLUSTER_SECRET (the same on every member)", c.Listen)
 	}
