@@ -75,7 +75,7 @@ func (d *Coordinator) Dispatch(ctx context.Context, run session.DispatchedRun) (
 	done := make(chan struct{})
 	co := &coordinator{spec: run.Spec, store: run.Store, config: cfgJSON, runID: run.Config.Tag + "/" + hex.EncodeToString(id[:]),
 		taskTimeout: taskTimeout(run.Spec), minWorkers: d.WaitForWorkers, members: map[string]*member{}, accounted: map[attemptKey]bool{},
-		refusals: map[attemptKey]int{}, result: &actors.Result{}, done: done}
+		refusals: map[attemptKey]int{}, result: &actors.Result{}, done: done, budget: run.Config.BudgetUSD}
 	system := node.System
 	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return co }), fmt.Sprintf("also-coordinator-%d", d.runs))
 	if err != nil {
@@ -159,6 +159,9 @@ type coordinator struct {
 	result      *actors.Result
 	stopped     string
 	done        chan struct{}
+	// budget is --budget-usd, spent what the workers reported: the workers' own meters each see
+	// only their share, so the coordinator stops placing once the sum reaches the budget.
+	budget, spent float64
 	// minWorkers, started and elapsed: see Coordinator.WaitForWorkers and Elapsed.
 	minWorkers int
 	started    time.Time
@@ -255,6 +258,10 @@ func (co *coordinator) launch(c actor.Context) {
 		if mem == nil {
 			break
 		}
+		if co.budget > 0 && co.spent >= co.budget {
+			co.stop(fmt.Sprintf("budget: $%.4f spent of $%.4f", co.spent, co.budget))
+			break
+		}
 		if co.spec.Stop != nil {
 			if reason := co.spec.Stop(); reason != "" {
 				co.stop(reason)
@@ -333,6 +340,9 @@ func (co *coordinator) onResult(c actor.Context, r *messages.TaskResult) {
 	p, ok := co.take(k)
 	if !ok {
 		return
+	}
+	if !r.Stored {
+		co.spent += r.Usage.CostUSD
 	}
 	switch {
 	case r.Status == "":

@@ -36,6 +36,8 @@ type Worker struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	runs   map[string]*session.TaskRunner
+	busy   map[string]int // attempts in flight per run
+	latest string         // the run of the last RunTask: kept when idle, older idle runs are closed
 	node   *Node
 	host   string
 }
@@ -67,7 +69,7 @@ func StartWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	host, _ := os.Hostname()
 	w := &Worker{cluster: cfg.Node.Cluster, slots: cfg.Slots, store: cfg.Store, pool: pool, log: cfg.Log, opt: cfg.Options,
-		runs: map[string]*session.TaskRunner{}, host: host}
+		runs: map[string]*session.TaskRunner{}, busy: map[string]int{}, host: host}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	cfg.Node.Kind = KindWorker
 	node, err := StartNode(cfg.Node, func(s *actor.ActorSystem) error {
@@ -127,6 +129,7 @@ func (w *Worker) receive(c actor.Context) {
 func (w *Worker) play(m *messages.RunTask) *messages.TaskResult {
 	res := &messages.TaskResult{RunID: m.RunID, Index: m.Index, TaskID: m.TaskID, Attempt: m.Attempt}
 	r, err := w.runner(m)
+	defer w.done(m.RunID)
 	if err != nil {
 		res.Error = err.Error()
 		w.logf("task %s attempt %d: cannot play: %v\n", m.TaskID, m.Attempt, err)
@@ -162,6 +165,8 @@ func (w *Worker) play(m *messages.RunTask) *messages.TaskResult {
 func (w *Worker) runner(m *messages.RunTask) (*session.TaskRunner, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.busy[m.RunID]++
+	w.latest = m.RunID
 	if r, ok := w.runs[m.RunID]; ok {
 		return r, nil
 	}
@@ -181,4 +186,22 @@ func (w *Worker) logf(format string, args ...any) {
 	w.logMu.Lock()
 	defer w.logMu.Unlock()
 	fmt.Fprintf(w.log, format, args...)
+}
+
+// done closes a run's world once it has nothing in flight and a newer run has come (a worker
+// serving an experiment's cells keeps one world, not one per cell).
+func (w *Worker) done(runID string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.busy[runID]--
+	if _, ok := w.runs[runID]; !ok && w.busy[runID] <= 0 {
+		delete(w.busy, runID) // its runner could not be made
+	}
+	for id, r := range w.runs {
+		if w.busy[id] <= 0 && id != w.latest {
+			r.Close()
+			delete(w.runs, id)
+			delete(w.busy, id)
+		}
+	}
 }

@@ -216,7 +216,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	}
 	out.Summary = report.Summarise(cfg.Tag, ordered)
 	out.Summary.Stopped = out.Result.StoppedEarly
-	if u, ok := worldUsage(world); ok {
+	if u, ok := worldUsage(world); ok && opt.Dispatch == nil { // on a cluster the workers spent it
 		// The world's meter is what was spent, including calls that returned after their
 		// episode was recorded; without such stragglers it equals the episodes' sum.
 		out.Summary.Usage = u
