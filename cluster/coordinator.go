@@ -75,7 +75,7 @@ func (d *Coordinator) Dispatch(ctx context.Context, run session.DispatchedRun) (
 	done := make(chan struct{})
 	co := &coordinator{spec: run.Spec, store: run.Store, config: cfgJSON, runID: run.Config.Tag + "/" + hex.EncodeToString(id[:]),
 		taskTimeout: taskTimeout(run.Spec), minWorkers: d.WaitForWorkers, members: map[string]*member{}, accounted: map[attemptKey]bool{},
-		refusals: map[attemptKey]int{}, result: &actors.Result{}, done: done, budget: run.Config.BudgetUSD}
+		refusals: map[attemptKey]int{}, result: &actors.Result{}, done: done, budget: run.Config.BudgetUSD, cluster: d.Node.Cluster}
 	system := node.System
 	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return co }), fmt.Sprintf("also-coordinator-%d", d.runs))
 	if err != nil {
@@ -146,10 +146,12 @@ func (m *member) free() int {
 }
 
 type coordinator struct {
-	spec   actors.Spec
-	store  store.Store
-	config []byte
-	runID  string
+	cluster string
+	pidOf   func(*protocluster.Member) *actor.PID // where a member's worker actor is (tests: local)
+	spec    actors.Spec
+	store   store.Store
+	config  []byte
+	runID   string
 	// taskTimeout bounds the wait for one attempt's result (then it is placed again).
 	taskTimeout time.Duration
 	queue       []pending
@@ -208,7 +210,11 @@ func (co *coordinator) topology(c actor.Context, t *protocluster.ClusterTopology
 		if !slices.Contains(m.Kinds, KindWorker) || co.members[m.Id] != nil {
 			continue
 		}
-		mem := &member{id: m.Id, host: m.Address(), pid: actor.NewPID(m.Address(), workerActor)}
+		pid := actor.NewPID(m.Address(), workerActor)
+		if co.pidOf != nil {
+			pid = co.pidOf(m)
+		}
+		mem := &member{id: m.Id, host: m.Address(), pid: pid}
 		co.members[m.Id] = mem
 		co.hello(c, mem)
 	}
@@ -217,7 +223,7 @@ func (co *coordinator) topology(c actor.Context, t *protocluster.ClusterTopology
 
 // hello asks a new member for its slots, again while it stays a member and does not answer.
 func (co *coordinator) hello(c actor.Context, mem *member) {
-	f := c.RequestFuture(mem.pid, wire(&messages.WorkerHello{Cluster: clusterOf(c)}), 10*time.Second)
+	f := c.RequestFuture(mem.pid, wire(&messages.WorkerHello{Cluster: co.cluster}), 10*time.Second)
 	c.ReenterAfter(f, func(res any, err error) {
 		if co.members[mem.id] != mem {
 			return
@@ -234,10 +240,6 @@ func (co *coordinator) hello(c actor.Context, mem *member) {
 		co.spec.Logf("worker %s (%s) joined with %d slot(s)", mem.id, mem.host, mem.slots)
 		co.launch(c)
 	})
-}
-
-func clusterOf(c actor.Context) string {
-	return protocluster.GetCluster(c.ActorSystem()).Config.Name
 }
 
 func (co *coordinator) launch(c actor.Context) {
