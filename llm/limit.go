@@ -42,6 +42,13 @@ func (l Limits) Validate() error {
 	return nil
 }
 
+// SharedRate is a rate budget shared by many processes (a cluster's members): Reserve takes n
+// units from the bucket named key, refilled at perMinute with a burst of one minute's worth,
+// and returns how long the caller must wait before using them.
+type SharedRate interface {
+	Reserve(ctx context.Context, key string, perMinute float64, n int) (time.Duration, error)
+}
+
 // limiter enforces Limits for one endpoint, shared by every model routed to it.
 type limiter struct {
 	sem    chan struct{}
@@ -49,10 +56,14 @@ type limiter struct {
 	tpm    *rate.Limiter
 	tburst int
 	clock  Clock
+	// shared, if set, also holds this endpoint's rates across processes, under key.
+	shared SharedRate
+	key    string
+	limits Limits
 }
 
 func newLimiter(l Limits, clock Clock) *limiter {
-	lim := &limiter{clock: clock}
+	lim := &limiter{clock: clock, limits: l}
 	if l.MaxConcurrent > 0 {
 		lim.sem = make(chan struct{}, l.MaxConcurrent)
 	}
@@ -74,6 +85,12 @@ func (l *limiter) acquire(ctx context.Context, estTokens int) (release func(), e
 		return nil, err
 	}
 	if err := l.wait(ctx, l.tpm, min(max(estTokens, 1), l.tburst)); err != nil {
+		return nil, err
+	}
+	if err := l.waitShared(ctx, "rpm", l.limits.RequestsPerMinute, 1); err != nil {
+		return nil, err
+	}
+	if err := l.waitShared(ctx, "tpm", l.limits.TokensPerMinute, min(max(estTokens, 1), max(1, int(l.limits.TokensPerMinute)))); err != nil {
 		return nil, err
 	}
 	if l.sem == nil {
@@ -101,6 +118,18 @@ func (l *limiter) wait(ctx context.Context, lim *rate.Limiter, n int) error {
 		return err
 	}
 	return nil
+}
+
+// waitShared waits for n units of the cross-process bucket (kind rpm or tpm) when there is one.
+func (l *limiter) waitShared(ctx context.Context, kind string, perMinute float64, n int) error {
+	if l.shared == nil || perMinute <= 0 {
+		return nil
+	}
+	d, err := l.shared.Reserve(ctx, l.key+" "+kind, perMinute, n)
+	if err != nil {
+		return fmt.Errorf("shared rate limit: %w", err)
+	}
+	return l.clock.Sleep(ctx, d)
 }
 
 // charge takes tokens used beyond the estimate from the bucket without waiting: the debt

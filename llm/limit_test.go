@@ -150,3 +150,39 @@ func TestParallelBurstThroughRouter(t *testing.T) {
 		t.Errorf("peak in flight %d of %d", rig.srv.PeakInFlight(), n)
 	}
 }
+
+// sharedBudget is a SharedRate that records what it is asked and makes every request wait 7 s.
+type sharedBudget struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (s *sharedBudget) Reserve(_ context.Context, key string, perMinute float64, n int) (time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = append(s.keys, key)
+	return 7 * time.Second, nil
+}
+
+// With a shared budget (a cluster's Redis), every call also reserves its request and its
+// estimated tokens there, under the endpoint's key, and waits what the shared bucket says.
+func TestSharedRateIsAskedForEveryCall(t *testing.T) {
+	shared := &sharedBudget{}
+	rig := newRig(t, llmtest.Config{}, func(c *RouterConfig) {
+		c.Limits = map[Provider]Limits{ProviderOpenRouter: {RequestsPerMinute: 600, TokensPerMinute: 100000}}
+		c.Shared = shared
+	})
+	m := rig.model(t, "openrouter/a/b")
+	for range 2 {
+		if _, err := m.Chat(context.Background(), userReq("hi")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(shared.keys) != 4 || !strings.HasPrefix(shared.keys[0], "openrouter ") || !strings.HasSuffix(shared.keys[0], " rpm") ||
+		!strings.HasSuffix(shared.keys[1], " tpm") {
+		t.Fatalf("shared reservations %q, want rpm and tpm per call under the endpoint", shared.keys)
+	}
+	if got := rig.clock.nonZeroSleeps(); len(got) != 4 || got[0] != 7*time.Second {
+		t.Fatalf("waits %v, want the shared bucket's 7 s per reservation", got)
+	}
+}

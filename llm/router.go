@@ -30,6 +30,9 @@ type RouterConfig struct {
 	Limits map[Provider]Limits
 	// Prices costs each call; nil means DefaultPrices. Unpriced models cost 0 (logged once).
 	Prices *PriceTable
+	// Shared, if set, holds each endpoint's requests and tokens per minute across processes too
+	// (a cluster's members share one budget per provider instead of each spending it).
+	Shared SharedRate
 	// Cache is the record/replay cache; nil means off.
 	Cache *Cache
 	// Clock drives backoff sleeps and rate limits; nil means the system clock.
@@ -206,6 +209,7 @@ func (r *Router) endpoint(rt Route) (*endpoint, error) {
 		embed:   openai.NewEmbeddingService(opts...),
 		limiter: newLimiter(lim, r.cfg.Clock),
 	}
+	ep.limiter.shared, ep.limiter.key = r.cfg.Shared, id
 	r.endpoints[id] = ep
 	return ep, nil
 }

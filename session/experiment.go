@@ -35,6 +35,8 @@ type ExperimentOptions struct {
 	LLM LLMOptions
 	// Store replaces the store the cells name (they must all name the same one).
 	Store store.Store
+	// Dispatch, if set, plays every cell's episodes elsewhere (a cluster), as Options.Dispatch.
+	Dispatch Dispatcher
 	// World, if set, builds each cell's world instead of the one its configuration names
 	// (tests count episodes in flight this way).
 	World func(config.Run) (sotopia.World, error)
@@ -121,7 +123,7 @@ func RunExperiment(ctx context.Context, plan *ExperimentPlan, opt ExperimentOpti
 		go func() {
 			defer wg.Done()
 			defer slots.release(cfg.BatchSize)
-			o := Options{Store: st, LLM: opt.LLM, Progress: opt.Progress}
+			o := Options{Store: st, LLM: opt.LLM, Progress: opt.Progress, Dispatch: opt.Dispatch}
 			if opt.World != nil {
 				if o.World, results[i].Err = opt.World(cfg); results[i].Err != nil {
 					return

@@ -31,6 +31,8 @@ type LLMOptions struct {
 	// Router, if set, is used instead of one built from the run's settings: the cells of an
 	// experiment share one, so its per-provider limits bound them together.
 	Router *llm.Router
+	// Shared, if set, holds the per-provider rates across processes (cluster members).
+	Shared llm.SharedRate
 }
 
 // liveWorld is the LLM-backed world of a run with what the session needs beyond sotopia.World:
@@ -318,6 +320,7 @@ func newRouter(cfg config.Run, o LLMOptions, logw io.Writer) (*llm.Router, error
 		}
 		rc.Limits[p] = l
 	}
+	rc.Shared = o.Shared
 	if cfg.Prices != "" {
 		if rc.Prices, err = llm.LoadPrices(cfg.Prices); err != nil {
 			return nil, fmt.Errorf("prices: %w", err)

@@ -37,6 +37,9 @@ type Options struct {
 	// Progress, if set, follows the run (episodes, turns, tokens, dollars; progress.Show
 	// displays it). One tracker may follow many runs, each under its tag.
 	Progress *prog.Tracker
+	// Dispatch, if set, plays the run's episodes elsewhere (a cluster: package cluster) instead
+	// of in this process; everything else (tag, resume, folder, progress, summary) stays here.
+	Dispatch Dispatcher
 	// RepeatTasks lets the task list name a task more than once (the LLM bench plays more
 	// episodes than there are tasks); a user's --tasks never does.
 	RepeatTasks bool
@@ -174,9 +177,6 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		logf = func(format string, args ...any) { fmt.Fprintf(opt.Log, format+"\n", args...) }
 	}
 	logf("tag %s, configuration fingerprint %s", cfg.Tag, id.Fingerprint)
-	pol := cfg.Policy
-	pol.Horizon = max(1, cfg.MaxTurns-1)
-	pol.ALSO.UseContext = cfg.UseContext
 	sink := &collector{store: st}
 	onDone := progress(logf, len(tasks), time.Now)
 	if t := opt.Progress; t != nil {
@@ -193,17 +193,13 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 		logf("policy checkpoints: episodes run one at a time (batch size 1, not %d), carrying the state in task order", batch)
 		batch = 1
 	}
-	spec := actors.Spec{
-		Dataset: ds, World: world, Tasks: tasks, Era: sotopia.Era(cfg.Era), MaxTurns: cfg.MaxTurns,
-		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
-		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: batch, Carry: carry, MaxRetries: cfg.MaxRetries,
-		StepTimeout: time.Duration(cfg.StepTimeout), Sink: sink, FirstAttempt: first, Stop: budgetStop(opt.Stop, world), Logf: logf,
-		OnDone: onDone, Pool: opt.Pool,
-	}
+	spec := episodeSpec(cfg, ds, world, strategies, tasks)
+	spec.BatchSize, spec.Carry, spec.Sink, spec.FirstAttempt = batch, carry, sink, first
+	spec.Stop, spec.Logf, spec.OnDone, spec.Pool = budgetStop(opt.Stop, world), logf, onDone, opt.Pool
 	if len(tasks) == 0 {
 		logf("nothing to run: all %d tasks are already stored under tag %s", out.Skipped, cfg.Tag)
 		out.Result = &actors.Result{}
-	} else if out.Result, err = actors.Run(ctx, spec); err != nil {
+	} else if out.Result, err = playEpisodes(ctx, cfg, spec, st, opt); err != nil {
 		os.RemoveAll(cfg.Out) // the run never started: no half-made folder
 		return nil, err
 	}
@@ -226,7 +222,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	}
 	out.Summary = report.Summarise(cfg.Tag, ordered)
 	out.Summary.Stopped = out.Result.StoppedEarly
-	if u, ok := worldUsage(world); ok {
+	if u, ok := worldUsage(world); ok && opt.Dispatch == nil { // on a cluster the workers spent it
 		// The world's meter is what was spent, including calls that returned after their
 		// episode was recorded; without such stragglers it equals the episodes' sum.
 		out.Summary.Usage = u
@@ -271,6 +267,21 @@ func countPlan(entries int, attempts []actors.Attempt) planCount {
 		}
 	}
 	return c
+}
+
+// episodeSpec is what every episode of cfg shares; the caller adds the run's sink, batch,
+// attempts and callbacks.
+func episodeSpec(cfg config.Run, ds *sotopia.Dataset, world sotopia.World, strategies []sotopia.Strategy, tasks []sotopia.Task) actors.Spec {
+	optimised, _ := cfg.Optimised()
+	pol := cfg.Policy
+	pol.Horizon = max(1, cfg.MaxTurns-1)
+	pol.ALSO.UseContext = cfg.UseContext
+	return actors.Spec{
+		Dataset: ds, World: world, Tasks: tasks, Era: sotopia.Era(cfg.Era), MaxTurns: cfg.MaxTurns,
+		Optimised: optimised, Bandit: cfg.Bandit, Policy: pol, Strategies: strategies, UseContext: cfg.UseContext,
+		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: cfg.BatchSize, MaxRetries: cfg.MaxRetries,
+		StepTimeout: time.Duration(cfg.StepTimeout),
+	}
 }
 
 // distinctTasks counts tasks once each (only Options.RepeatTasks lists one twice).

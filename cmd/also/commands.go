@@ -8,6 +8,7 @@ func benchCommands() []*cobra.Command {
 		newBenchSurrogateCmd(),
 		newBenchRegretCmd(),
 		newBenchLLMCmd(),
+		newBenchClusterCmd(),
 	}
 }
 
@@ -21,5 +22,6 @@ func extraCommands() []*cobra.Command {
 		newReportCmd(),
 		newExperimentCmd(),
 		newCostCmd(),
+		newWorkerCmd(),
 	}
 }

@@ -20,6 +20,8 @@ func newExperimentCmd() *cobra.Command {
 	var dryRun, quiet bool
 	var format string
 	var every time.Duration
+	var clusterOpts clusterFlags
+	var redisURL string
 	cmd := &cobra.Command{
 		Use:   "experiment FILE.toml",
 		Short: "Run a grid of configurations (methods x seats x models x opponents x seeds ...), one tag per cell",
@@ -71,6 +73,24 @@ episodes in flight over all cells; live cells share one LLM router, so the per-p
 			if opt.BatchSize < 0 {
 				return usage(fmt.Errorf("--batch-size %d: must be at least 1 (0 = the largest cell batch_size)", opt.BatchSize))
 			}
+			if redisURL != "" && clusterOpts.name == "" {
+				return usage(fmt.Errorf("--redis-url is the cluster's shared store (with --cluster); a local experiment takes redis_url from its file"))
+			}
+			if clusterOpts.name != "" || clusterOpts.peers != "" || clusterOpts.secret != "" {
+				if redisURL == "" && len(cells) > 0 {
+					redisURL = cells[0].Run.RedisURL
+				}
+				var ro session.Options
+				closeCluster, err := clusterOpts.applyCluster(cmd.Context(), config.Run{RedisURL: redisURL}, &ro)
+				if err != nil {
+					return err
+				}
+				defer closeCluster()
+				opt.Store, opt.Dispatch = ro.Store, ro.Dispatch
+				if ro.LLM.Shared != nil {
+					opt.LLM.Shared = ro.LLM.Shared
+				}
+			}
 			stderr := cmd.ErrOrStderr()
 			if !quiet {
 				fmt.Fprintln(stderr, plan.Summary())
@@ -90,6 +110,8 @@ episodes in flight over all cells; live cells share one LLM router, so the per-p
 	cmd.Flags().IntVar(&opt.BatchSize, "batch-size", 0, "episodes in flight over all cells (0 = the largest cell batch_size)")
 	cmd.Flags().StringVar(&opt.OutDir, "out", "", "folder of the cells' run folders (default runs/<experiment name>)")
 	cmd.Flags().DurationVar(&every, "progress-every", 10*time.Second, "interval of the progress lines when stderr is not a terminal")
+	clusterOpts.define(cmd.Flags(), "127.0.0.1:7946")
+	cmd.Flags().StringVar(&redisURL, "redis-url", "", "with --cluster: the shared Redis store (default: the cells' redis_url, then $REDIS_OM_URL)")
 	return cmd
 }
 

@@ -25,6 +25,7 @@ func newRunCmd() *cobra.Command {
 	var configFile string
 	var quiet, dryRun bool
 	var progressEvery time.Duration
+	var clusterOpts clusterFlags
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run episodes (default: sim world, hard_small, bilateral ALSO, a new run folder)",
@@ -62,6 +63,11 @@ cheap request to each model endpoint before the first episode (not with --llm-ca
 				return printPlan(cmd.OutOrStdout(), cfg)
 			}
 			opt := session.Options{}
+			closeCluster, err := clusterOpts.applyCluster(cmd.Context(), cfg, &opt)
+			if err != nil {
+				return err
+			}
+			defer closeCluster()
 			var display *progress.Display
 			if !quiet {
 				stderr := cmd.ErrOrStderr()
@@ -91,6 +97,7 @@ cheap request to each model endpoint before the first episode (not with --llm-ca
 	cmd.Flags().DurationVar(&progressEvery, "progress-every", 10*time.Second, "interval of the progress lines when stderr is not a terminal (a terminal shows a live bar)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate, print the resolved configuration and the plan (episodes, LLM calls, tokens, dollars per role); call, write and spend nothing")
 	defineRunFlags(cmd.Flags(), &cfg)
+	clusterOpts.define(cmd.Flags(), "127.0.0.1:7946")
 	return cmd
 }
 
