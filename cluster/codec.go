@@ -116,7 +116,7 @@ var wireCodec = NewCodec(
 	&messages.TurnStart{}, &messages.StepEnv{}, &messages.Stepped{}, &messages.JudgeTurn{}, &messages.TurnScores{},
 	&messages.JudgeEpisode{}, &messages.EpisodeScores{}, &messages.Embed{}, &messages.Embedded{},
 	&messages.InitPolicy{}, &messages.PolicyReady{}, &messages.PolicyStep{}, &messages.PolicyChoice{},
-	&messages.Record{}, &messages.Stored{},
+	&messages.SavePolicy{}, &messages.PolicySaved{}, &messages.LogUpdate{}, &messages.Record{}, &messages.Stored{},
 )
 
 var registerOnce sync.Once
