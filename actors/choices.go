@@ -18,7 +18,10 @@ import (
 // training pool is marked background meanwhile, urgent once the episode waits for it.
 //
 // A world with hidden state (the sim world) plays each turn, with both seats' arms, when the
-// turn opens (Hidden.Cue): there every choice is awaited before the next turn.
+// turn opens (Hidden.Cue): there every choice is awaited before the next turn. A policy that calls
+// the world's models as it steps (the prompt optimisers) is not deferred either: its calls would
+// interleave with the agent's, and the episode's usage (float sums of costs) and the order of
+// its calls would then depend on timing.
 
 // seatChoice is a seat's outstanding policy step.
 type seatChoice struct {
@@ -33,7 +36,7 @@ func (e *episodeActor) policySteps(c actor.Context) {
 	e.phase = phasePolicy
 	deferOthers := e.world.Hidden == nil
 	for _, st := range e.book.PolicySteps(e.acting) {
-		deferred := deferOthers && st.Seat != e.next
+		deferred := deferOthers && st.Seat != e.next && !e.callsModels[st.Seat]
 		if lane := e.lanes[st.Seat]; lane != nil {
 			lane.SetUrgent(!deferred)
 		}

@@ -48,17 +48,19 @@ type episodeActor struct {
 	policies  [sotopia.Seats]*actor.PID
 	lanes     [sotopia.Seats]*nn.Pool // each policy's way into the training pool (choices.go)
 	choices   [sotopia.Seats]seatChoice
-	next      int // the seat that acts next, as the Environment said after the last step
-	phase     string
-	pending   int
-	obs       [sotopia.Seats]sotopia.Observation
-	acting    int
-	turn      int
-	action    messages.Action // the acting seat's reply, until the Environment applied it
-	dialogue  string
-	log       [][]sotopia.Message // the Environment's message log, kept up to date by LogUpdates
-	context   []float64
-	failed    string
+	// callsModels marks the seats whose policy calls the world's models as it steps.
+	callsModels [sotopia.Seats]bool
+	next        int // the seat that acts next, as the Environment said after the last step
+	phase       string
+	pending     int
+	obs         [sotopia.Seats]sotopia.Observation
+	acting      int
+	turn        int
+	action      messages.Action // the acting seat's reply, until the Environment applied it
+	dialogue    string
+	log         [][]sotopia.Message // the Environment's message log, kept up to date by LogUpdates
+	context     []float64
+	failed      string
 	// interrupted says the episode was cut by the run's cancellation (SIGINT/SIGTERM), not by a
 	// fault of its own: it is recorded as interrupted, and --resume runs it again.
 	interrupted bool
@@ -92,6 +94,9 @@ func (e *episodeActor) Receive(c actor.Context) {
 		if m.Error != "" {
 			e.fail(c, fmt.Sprintf("seat %d policy: %s", m.Seat, m.Error))
 			return
+		}
+		if m.Seat >= 0 && m.Seat < sotopia.Seats {
+			e.callsModels[m.Seat] = m.CallsModels
 		}
 		if e.pending--; e.pending == 0 {
 			e.reset(c)

@@ -138,7 +138,8 @@ func (p *policyActor) Receive(c actor.Context) {
 			pol, err = p.spec.Carry.start(p.seat, pol, m.Arms)
 		}
 		p.policy, p.arms = pol, m.Arms
-		c.Respond(&messages.PolicyReady{Seat: p.seat, Error: errText(err)})
+		_, calls := pol.(policy.Evolving)
+		c.Respond(&messages.PolicyReady{Seat: p.seat, CallsModels: calls, Error: errText(err)})
 	case *messages.SavePolicy:
 		c.Respond(p.save())
 	case *messages.PolicyStep:

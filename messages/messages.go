@@ -157,8 +157,11 @@ type InitPolicy struct {
 
 // PolicyReady acknowledges InitPolicy.
 type PolicyReady struct {
-	Seat  int
-	Error string
+	Seat int
+	// CallsModels says the policy calls the world's optimiser or embedder while it steps (the
+	// prompt optimisers): its steps are never deferred, so its calls keep their order.
+	CallsModels bool
+	Error       string
 }
 
 // PolicyStep feeds a Policy actor the reward of the arm that was active (if Feedback is set) and
