@@ -32,7 +32,7 @@ func (a *environmentActor) Receive(c actor.Context) {
 		if a.hidden != nil {
 			a.hidden.SetArm(m.Seat, m.Arm)
 		}
-		c.Respond(&messages.Delivered{Seat: m.Seat})
+		c.Respond(&messages.Delivered{Seat: m.Seat, Strategy: true})
 	case *messages.StepEnv:
 		c.Respond(a.step(m))
 	}
@@ -58,7 +58,7 @@ func (a *environmentActor) step(m *messages.StepEnv) *messages.Stepped {
 		return &messages.Stepped{Error: fmt.Sprintf("seat %d action: %v", m.Seat, err)}
 	}
 	a.obs = obs
-	out := &messages.Stepped{Turn: a.env.Turn(), Done: done, Reason: a.env.Reason(), Log: a.logUpdate(),
+	out := &messages.Stepped{Turn: a.env.Turn(), Next: a.env.Acting(), Done: done, Reason: a.env.Reason(), Log: a.logUpdate(),
 		Judge: sotopia.JudgeRequest{Turn: a.env.Turn()}}
 	if done || m.WantJudge {
 		// The transcript grows every turn: build it only when a judge will read it.

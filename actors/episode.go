@@ -9,6 +9,7 @@ import (
 
 	"github.com/also-project/also/loop"
 	"github.com/also-project/also/messages"
+	"github.com/also-project/also/nn"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
 )
@@ -23,6 +24,7 @@ const (
 	phaseJudge   = "per-turn judgement"
 	phaseEmbed   = "context embedding"
 	phasePolicy  = "policy choice"
+	phaseChoice  = "policy choice of the seat that did not act"
 	phaseFinal   = "terminal judgement"
 	phaseSave    = "policy checkpoints"
 	phaseRecord  = "recording"
@@ -44,16 +46,21 @@ type episodeActor struct {
 	evaluator *actor.PID
 	env       *actor.PID
 	policies  [sotopia.Seats]*actor.PID
-	phase     string
-	pending   int
-	obs       [sotopia.Seats]sotopia.Observation
-	acting    int
-	turn      int
-	action    messages.Action // the acting seat's reply, until the Environment applied it
-	dialogue  string
-	log       [][]sotopia.Message // the Environment's message log, kept up to date by LogUpdates
-	context   []float64
-	failed    string
+	lanes     [sotopia.Seats]*nn.Pool // each policy's way into the training pool (choices.go)
+	choices   [sotopia.Seats]seatChoice
+	// callsModels marks the seats whose policy calls the world's models as it steps.
+	callsModels [sotopia.Seats]bool
+	next        int // the seat that acts next, as the Environment said after the last step
+	phase       string
+	pending     int
+	obs         [sotopia.Seats]sotopia.Observation
+	acting      int
+	turn        int
+	action      messages.Action // the acting seat's reply, until the Environment applied it
+	dialogue    string
+	log         [][]sotopia.Message // the Environment's message log, kept up to date by LogUpdates
+	context     []float64
+	failed      string
 	// interrupted says the episode was cut by the run's cancellation (SIGINT/SIGTERM), not by a
 	// fault of its own: it is recorded as interrupted, and --resume runs it again.
 	interrupted bool
@@ -88,6 +95,9 @@ func (e *episodeActor) Receive(c actor.Context) {
 			e.fail(c, fmt.Sprintf("seat %d policy: %s", m.Seat, m.Error))
 			return
 		}
+		if m.Seat >= 0 && m.Seat < sotopia.Seats {
+			e.callsModels[m.Seat] = m.CallsModels
+		}
 		if e.pending--; e.pending == 0 {
 			e.reset(c)
 		}
@@ -96,7 +106,7 @@ func (e *episodeActor) Receive(c actor.Context) {
 	case *messages.Stepped:
 		e.onStepped(c, m)
 	case *messages.Delivered:
-		e.onDelivered(c)
+		e.onDelivered(c, m)
 	case *messages.Action:
 		e.onAction(c, m)
 	case *messages.TurnScores:
@@ -194,7 +204,10 @@ func (e *episodeActor) onEmbedded(c actor.Context, m *messages.Embedded) {
 				arms[i] = policy.Arm{Index: i, ID: a.ID, Text: a.Text, Embedding: m.Vectors[next]}
 				next++
 			}
-			p := &policyActor{base: e.base, seat: seat, seed: e.start.Seed, spec: e.spec,
+			if e.spec.Pool != nil {
+				e.lanes[seat] = e.spec.Pool.Lane()
+			}
+			p := &policyActor{base: e.base, seat: seat, seed: e.start.Seed, spec: e.spec, lane: e.lanes[seat],
 				optimiser: e.world.Optimiser, embedder: e.world.Embedder}
 			e.policies[seat] = c.Spawn(actor.PropsFromProducer(func() actor.Actor { return p }))
 			c.Request(e.policies[seat], &messages.InitPolicy{Arms: arms})
@@ -256,18 +269,17 @@ func (e *episodeActor) act(c actor.Context) {
 	c.Request(e.agents[e.acting], &messages.Act{Turn: e.turn, Observation: e.obs[e.acting]})
 }
 
-// onDelivered counts acknowledgements of observations and strategies.
-func (e *episodeActor) onDelivered(c actor.Context) {
-	if e.phase != phaseObserve && e.phase != phasePolicy {
+// onDelivered counts acknowledgements of observations and (choices.go) strategies.
+func (e *episodeActor) onDelivered(c actor.Context, m *messages.Delivered) {
+	if m.Strategy {
+		e.onStrategySet(c, m.Seat)
 		return
 	}
-	if e.pending--; e.pending > 0 {
+	if e.phase != phaseObserve {
 		return
 	}
-	if e.phase == phaseObserve {
+	if e.pending--; e.pending == 0 {
 		e.act(c)
-	} else {
-		e.nextTurn(c)
 	}
 }
 
@@ -279,8 +291,18 @@ func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
 		e.fail(c, fmt.Sprintf("seat %d agent: %s", m.Seat, m.Error))
 		return
 	}
-	e.phase, e.action = phaseEnv, *m
-	c.Request(e.env, &messages.StepEnv{Seat: m.Seat, Action: m.Action, WantDialogue: e.spec.embedsDialogue(),
+	e.action = *m
+	if !e.settled(true) {
+		e.awaitDeferred()
+		return
+	}
+	e.stepEnv(c)
+}
+
+// stepEnv hands the acting seat's action to the Environment.
+func (e *episodeActor) stepEnv(c actor.Context) {
+	e.phase = phaseEnv
+	c.Request(e.env, &messages.StepEnv{Seat: e.action.Seat, Action: e.action.Action, WantDialogue: e.spec.embedsDialogue(),
 		WantJudge: e.spec.anyOptimised()})
 }
 
@@ -297,7 +319,7 @@ func (e *episodeActor) onStepped(c actor.Context, m *messages.Stepped) {
 		e.fail(c, err.Error())
 		return
 	}
-	e.turn, e.dialogue = m.Turn, m.Dialogue
+	e.turn, e.dialogue, e.next = m.Turn, m.Dialogue, m.Next
 	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: e.log, Reason: m.Reason})
 	e.book.RecordStep(e.action.Seat, e.action.Action, e.action.Note)
 	req := m.Judge
@@ -329,49 +351,6 @@ func (e *episodeActor) onTurnScores(c actor.Context, m *messages.TurnScores) {
 		return
 	}
 	e.policySteps(c)
-}
-
-// policySteps feeds each learning seat its reward and asks the reselecting ones for the next arm
-// (loop.Book.PolicySteps: credit assignment and alternation).
-func (e *episodeActor) policySteps(c actor.Context) {
-	e.phase, e.pending = phasePolicy, 0
-	for _, st := range e.book.PolicySteps(e.acting) {
-		c.Request(e.policies[st.Seat], &messages.PolicyStep{Turn: e.turn, Feedback: e.book.Feedback(st.Seat, e.context),
-			Select: st.Select, Context: e.context})
-		e.pending++
-	}
-	if e.pending == 0 {
-		e.nextTurn(c)
-	}
-}
-
-func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice) {
-	if e.phase != phasePolicy {
-		return
-	}
-	e.book.NoteEvolution(m.Seat, m.Evolution)
-	if m.Error != "" {
-		e.fail(c, fmt.Sprintf("seat %d policy: %s", m.Seat, m.Error))
-		return
-	}
-	if m.Selected {
-		if m.Created != nil {
-			e.book.AddCreated(m.Seat, *m.Created)
-		}
-		arm, err := e.book.Choose(m.Seat, m.Choice)
-		if err != nil {
-			e.fail(c, err.Error())
-			return
-		}
-		// The strategy must be in place (in the agent and the environment's hidden state) before
-		// the next turn starts: wait for both acknowledgements.
-		e.pending += 2
-		c.Request(e.agents[m.Seat], &messages.SetStrategy{Seat: m.Seat, Arm: arm})
-		c.Request(e.env, &messages.SetStrategy{Seat: m.Seat, Arm: arm})
-	}
-	if e.pending--; e.pending == 0 {
-		e.nextTurn(c)
-	}
 }
 
 // fail records the episode as failed with its reason; later replies are ignored.

@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/also-project/also/messages"
+	"github.com/also-project/also/nn"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/sotopia"
 )
@@ -28,7 +29,7 @@ func (a *agentActor) Receive(c actor.Context) {
 		c.Respond(&messages.Delivered{Seat: a.seat})
 	case *messages.SetStrategy:
 		a.agent.SetStrategy(m.Arm)
-		c.Respond(&messages.Delivered{Seat: a.seat})
+		c.Respond(&messages.Delivered{Seat: a.seat, Strategy: true})
 	case *messages.Act:
 		ctx, cancel := context.WithTimeout(a.base, a.spec.StepTimeout)
 		act, err := a.agent.Act(ctx, m.Observation)
@@ -75,7 +76,8 @@ func (e *evaluatorActor) Receive(c actor.Context) {
 }
 
 // policyActor owns one seat's bandit. CPU-heavy training happens inside policy.Update/Select,
-// which bound themselves (the nn worker pool), so this actor stays a thin adapter.
+// which bound themselves (the nn worker pool, through the seat's lane), so this actor stays a
+// thin adapter.
 type policyActor struct {
 	base   context.Context
 	seat   int
@@ -83,6 +85,9 @@ type policyActor struct {
 	spec   *Spec
 	policy policy.Policy
 	arms   []policy.Arm // as InitPolicy gave them: a checkpoint is bound to their pool
+	// lane is this seat's way into the run's training pool; the episode sets its priority (urgent
+	// while the episode waits for this seat's choice).
+	lane *nn.Pool
 	// optimiser and embedder are the episode world's, for the policies that write arm texts.
 	optimiser sotopia.Optimiser
 	embedder  sotopia.Embedder
@@ -126,14 +131,15 @@ func (p *policyActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *messages.InitPolicy:
 		rng := rand.New(rand.NewPCG(uint64(p.seed), uint64(p.seat)+1))
-		params := policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy, Pool: p.spec.Pool}
+		params := policy.Params{Arms: m.Arms, Rand: rng, Config: p.spec.Policy, Pool: p.lane}
 		p.optimiserParams(&params)
 		pol, err := p.spec.newPolicy(p.seat, params)
 		if err == nil && p.spec.Carry != nil {
 			pol, err = p.spec.Carry.start(p.seat, pol, m.Arms)
 		}
 		p.policy, p.arms = pol, m.Arms
-		c.Respond(&messages.PolicyReady{Seat: p.seat, Error: errText(err)})
+		_, calls := pol.(policy.Evolving)
+		c.Respond(&messages.PolicyReady{Seat: p.seat, CallsModels: calls, Error: errText(err)})
 	case *messages.SavePolicy:
 		c.Respond(p.save())
 	case *messages.PolicyStep:

@@ -82,8 +82,9 @@ func (c *cpuTrainer) Select(turn int, _ []float64) (policy.Choice, error) {
 
 // An episode waiting for its model holds no training slot, and another episode's training does
 // not hold up its model calls: with one training worker kept busy by CPU-bound trainings, model
-// calls of the other episodes start and finish while a training runs (an episode's own calls
-// cannot overlap its own trainings: it waits for its next arm).
+// calls of the other episodes start and finish while a training runs (in the sim world an
+// episode's own calls cannot overlap its own trainings: it waits for both arms; in a world without
+// hidden state the other seat's training overlaps the next call, deferred_choice_test.go).
 func TestTrainingDoesNotHoldUpOtherEpisodesCalls(t *testing.T) {
 	spec, sink := testSpec(t, 3, "random")
 	log := &timeline{}

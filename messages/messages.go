@@ -35,6 +35,9 @@ type Observe struct {
 // (and the environment's hidden state) is settled: ordering must not depend on scheduling.
 type Delivered struct {
 	Seat int
+	// Strategy says it acknowledges a SetStrategy (an Observe otherwise): a seat's strategy may
+	// be set while an observation is being delivered to it (see actors' deferred choices).
+	Strategy bool
 }
 
 // Act asks the acting seat for its action on this observation.
@@ -98,7 +101,9 @@ type StepEnv struct {
 // episode ended, the judge's request for this turn (or the episode, when Done), the dialogue
 // text if asked, and what is new in the message log.
 type Stepped struct {
-	Turn     int
+	Turn int
+	// Next is the seat that acts next (its policy's choice is the one the next turn waits for).
+	Next     int
 	Done     bool
 	Reason   string
 	Judge    sotopia.JudgeRequest
@@ -152,8 +157,11 @@ type InitPolicy struct {
 
 // PolicyReady acknowledges InitPolicy.
 type PolicyReady struct {
-	Seat  int
-	Error string
+	Seat int
+	// CallsModels says the policy calls the world's optimiser or embedder while it steps (the
+	// prompt optimisers): its steps are never deferred, so its calls keep their order.
+	CallsModels bool
+	Error       string
 }
 
 // PolicyStep feeds a Policy actor the reward of the arm that was active (if Feedback is set) and

@@ -58,7 +58,7 @@ func TestPoolWaitHonoursContext(t *testing.T) {
 	go func() {
 		done <- pool.Do(context.Background(), func(*Workspace) error { <-hold; return nil })
 	}()
-	for len(pool.free) != 0 {
+	for pool.s.freeCount() != 0 {
 		time.Sleep(time.Millisecond)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -3,7 +3,6 @@ package fakellm
 import (
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"net/http"
 	"strconv"
@@ -74,15 +73,50 @@ func (s *Server) complete(req Request, r Reply) Reply {
 func tokens(text string) int64 { return int64(len(text)/4 + 1) }
 
 // HashVector is the default embedding: a deterministic unit vector derived from the text.
+// Component i is FNV-1a 64 of (i as two little-endian bytes ++ text), scaled to [-1, 1), then the
+// vector is normalised. The hashes are computed eight components at a time: each is a chain of
+// dependent multiplications, so interleaving independent chains keeps the multiplier busy (a
+// 4096-d embedding of a long arm text costs the fake server, which shares the machine with the
+// run it serves, several times less).
 func HashVector(text string, dim int) []float64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+		lanes  = 8
+	)
 	v := make([]float64, dim)
 	var norm float64
-	for i := range v {
-		h := fnv.New64a()
-		h.Write([]byte{byte(i), byte(i >> 8)})
-		h.Write([]byte(text))
-		v[i] = float64(int64(h.Sum64()>>11))/float64(1<<52) - 1
-		norm += v[i] * v[i]
+	for i0 := 0; i0 < dim; i0 += lanes {
+		var h [lanes]uint64
+		n := min(lanes, dim-i0)
+		for j := range n {
+			i := i0 + j
+			h[j] = ((offset^uint64(byte(i)))*prime ^ uint64(byte(i>>8))) * prime
+		}
+		if n == lanes {
+			for k := 0; k < len(text); k++ {
+				b := uint64(text[k])
+				h[0] = (h[0] ^ b) * prime
+				h[1] = (h[1] ^ b) * prime
+				h[2] = (h[2] ^ b) * prime
+				h[3] = (h[3] ^ b) * prime
+				h[4] = (h[4] ^ b) * prime
+				h[5] = (h[5] ^ b) * prime
+				h[6] = (h[6] ^ b) * prime
+				h[7] = (h[7] ^ b) * prime
+			}
+		} else {
+			for j := range n {
+				for k := 0; k < len(text); k++ {
+					h[j] = (h[j] ^ uint64(text[k])) * prime
+				}
+			}
+		}
+		for j := range n {
+			x := float64(int64(h[j]>>11))/float64(1<<52) - 1
+			v[i0+j] = x
+			norm += x * x
+		}
 	}
 	norm = math.Sqrt(norm)
 	for i := range v {
