@@ -39,6 +39,9 @@ type BenchRow struct {
 	PerMin   float64
 	Speedup  float64 // against the first row
 	Episodes int
+	// CoreIdeal is the speed-up the members' cores allow: the sum of their measured speeds over
+	// the first row's (cloud cores are not all equal; see coreSpeeds). 0 when not measured.
+	CoreIdeal float64
 }
 
 // Bench runs each measurement and prints a table to w.
@@ -55,7 +58,8 @@ func Bench(ctx context.Context, bc BenchConfig, w io.Writer) ([]BenchRow, error)
 	fmt.Fprintf(w, "also bench cluster: ALSO (both seats), sim world, %d-d embeddings, %d episodes of %d turns per measurement\n", bc.Dim, bc.Episodes, bc.MaxTurns)
 	fmt.Fprintf(w, "each member: one worker process, --slots 1, GOMAXPROCS=1%s; machine: %d CPUs, load average %s\n",
 		map[bool]string{true: ", pinned to one core (taskset)", false: " (taskset not found: not pinned)"}[taskset != ""], runtime.NumCPU(), loadAverage())
-	fmt.Fprintf(w, "%-8s %-10s %-12s %-9s %-6s\n", "members", "wall", "episodes/min", "speed-up", "ideal")
+	speeds := coreSpeeds(ctx, bc, taskset, w)
+	fmt.Fprintf(w, "%-8s %-10s %-12s %-9s %-6s %s\n", "members", "wall", "episodes/min", "speed-up", "ideal", "ideal (these cores)")
 	var rows []BenchRow
 	for _, n := range bc.Members {
 		wall, err := benchOnce(ctx, bc, n, taskset)
@@ -67,8 +71,15 @@ func Bench(ctx context.Context, bc BenchConfig, w io.Writer) ([]BenchRow, error)
 		if len(rows) > 0 {
 			row.Speedup = row.PerMin / rows[0].PerMin
 		}
+		if speeds != nil {
+			row.CoreIdeal = speedOf(speeds, n) / speedOf(speeds, bc.Members[0])
+		}
 		rows = append(rows, row)
-		fmt.Fprintf(w, "%-8d %-10s %-12.2f %-9.2f %-6.2f\n", n, wall.Round(100*time.Millisecond), row.PerMin, row.Speedup, float64(n)/float64(rows[0].Members))
+		coreIdeal := "-"
+		if row.CoreIdeal > 0 {
+			coreIdeal = fmt.Sprintf("%.2f", row.CoreIdeal)
+		}
+		fmt.Fprintf(w, "%-8d %-10s %-12.2f %-9.2f %-6.2f %s\n", n, wall.Round(100*time.Millisecond), row.PerMin, row.Speedup, float64(n)/float64(rows[0].Members), coreIdeal)
 	}
 	fmt.Fprintf(w, "load average after: %s\n", loadAverage())
 	return rows, nil
@@ -124,6 +135,55 @@ func benchOnce(ctx context.Context, bc BenchConfig, n int, taskset string) (time
 		return 0, err
 	}
 	return co.Elapsed, nil
+}
+
+// coreSpeeds times the same surrogate training alone on each core the members are pinned to
+// (`bench surrogate --dim 1024`, one thread): on a shared cloud machine one vCPU can be much
+// slower than another (a busy neighbour), which caps the speed-up below the member count. Nil
+// when the cores cannot be pinned or a calibration fails (the column then shows "-").
+func coreSpeeds(ctx context.Context, bc BenchConfig, taskset string, w io.Writer) []float64 {
+	if taskset == "" {
+		return nil
+	}
+	most := 0
+	for _, n := range bc.Members {
+		most = max(most, n)
+	}
+	speeds := make([]float64, min(most, runtime.NumCPU()))
+	for c := range speeds {
+		p := exec.CommandContext(ctx, taskset, "-c", strconv.Itoa(c), bc.Binary, "bench", "surrogate", "--dim", "1024", "--repeat", "1", "--floor-budget", "0")
+		p.Env = append(os.Environ(), "GOMAXPROCS=1")
+		out, err := p.Output()
+		ms, ok := benchMillis(string(out))
+		if err != nil || !ok || ms <= 0 {
+			fmt.Fprintf(w, "core speeds: calibration on core %d failed (%v); the cores' ideal is not shown\n", c, err)
+			return nil
+		}
+		speeds[c] = 1 / ms
+		fmt.Fprintf(w, "core %d alone: %.0f ms per surrogate episode (bench surrogate --dim 1024)\n", c, ms)
+	}
+	return speeds
+}
+
+// speedOf is the summed speed of the cores n members are pinned to (round-robin: members beyond
+// the cores share them and add nothing).
+func speedOf(speeds []float64, n int) float64 {
+	sum := 0.0
+	for _, s := range speeds[:min(n, len(speeds))] {
+		sum += s
+	}
+	return sum
+}
+
+// benchMillis reads bench surrogate's last line, go_ms_per_episode_bandit=<ms>.
+func benchMillis(out string) (float64, bool) {
+	const key = "go_ms_per_episode_bandit="
+	i := strings.LastIndex(out, key)
+	if i < 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(out[i+len(key):]), 64)
+	return v, err == nil
 }
 
 func freeLoopback() (string, error) {
