@@ -16,8 +16,10 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	protocluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/etcd"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 
 	"github.com/also-project/also/messages"
@@ -34,6 +36,9 @@ type NodeConfig struct {
 	Cluster string   // cluster name: members of other names are ignored
 	Listen  string   // host:port of this member's endpoint (port 0 picks a free one)
 	Peers   []string // host:port of members to join through
+	// Etcd, when set, replaces Peers: membership is kept in this etcd cluster (host:port of its
+	// client endpoints) by protoactor-go's etcd provider, under /also/<cluster name>.
+	Etcd []string
 	// Secret authenticates members to each other (mutual TLS keyed by it); required unless
 	// Listen is a loopback address. Never logged.
 	Secret string
@@ -65,6 +70,14 @@ func (c NodeConfig) Validate() error {
 			return fmt.Errorf("--peers %q: want HOST:PORT: %v", p, err)
 		}
 	}
+	if len(c.Etcd) > 0 && len(c.Peers) > 0 {
+		return errors.New("--etcd and --peers: give one (with --etcd the members find each other in etcd)")
+	}
+	for _, e := range c.Etcd {
+		if _, _, err := net.SplitHostPort(e); err != nil {
+			return fmt.Errorf("--etcd %q: want HOST:PORT of an etcd client endpoint: %v", e, err)
+		}
+	}
 	return nil
 }
 
@@ -72,7 +85,7 @@ func (c NodeConfig) Validate() error {
 type Node struct {
 	System  *actor.ActorSystem
 	Cluster *protocluster.Cluster
-	members *peersProvider
+	members *peersProvider // nil with etcd membership
 }
 
 // StartNode joins (or founds) the cluster; spawn, if set, spawns this member's actors once its
@@ -101,8 +114,23 @@ func StartNode(cfg NodeConfig, spawn func(*actor.ActorSystem) error) (n *Node, e
 	}
 	quiet := func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }
 	system := actor.NewActorSystem(actor.WithLoggerFactory(quiet))
-	provider := &peersProvider{name: cfg.Cluster, peers: cfg.Peers, kinds: []string{cfg.Kind}, refresh: cfg.Refresh, ttl: cfg.TTL, spawn: spawn}
-	ccfg := protocluster.Configure(cfg.Cluster, provider, disthash.New(), remote.Configure(host, port, ropts...))
+	var provider protocluster.ClusterProvider
+	var peers *peersProvider
+	var opts []protocluster.ConfigOption
+	if len(cfg.Etcd) > 0 {
+		ep, err := etcd.NewWithConfig("/also", clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: 5 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("--etcd %s: %v", strings.Join(cfg.Etcd, ","), err)
+		}
+		provider = &etcdMembers{Provider: ep, spawn: spawn}
+		// The etcd provider announces the cluster's kinds as the member's kinds; ours are plain
+		// named actors, so the kind is registered only to be announced (nothing spawns it).
+		opts = append(opts, protocluster.WithKinds(protocluster.NewKind(cfg.Kind, actor.PropsFromFunc(func(actor.Context) {}))))
+	} else {
+		peers = &peersProvider{name: cfg.Cluster, peers: cfg.Peers, kinds: []string{cfg.Kind}, refresh: cfg.Refresh, ttl: cfg.TTL, spawn: spawn}
+		provider = peers
+	}
+	ccfg := protocluster.Configure(cfg.Cluster, provider, disthash.New(), remote.Configure(host, port, ropts...), opts...)
 	c := protocluster.New(system, ccfg)
 	// protoactor panics when it cannot listen or start its provider; that is an error here.
 	defer func() {
@@ -112,19 +140,55 @@ func StartNode(cfg NodeConfig, spawn func(*actor.ActorSystem) error) (n *Node, e
 		}
 	}()
 	c.StartMember()
-	return &Node{System: system, Cluster: c, members: provider}, nil
+	return &Node{System: system, Cluster: c, members: peers}, nil
 }
 
 // Address is this member's endpoint as others reach it.
 func (n *Node) Address() string { return n.System.Address() }
 
 // Members lists the members currently alive (this one included).
-func (n *Node) Members() []messages.ClusterMember { return n.members.alive(time.Now()) }
+func (n *Node) Members() []messages.ClusterMember {
+	if n.members != nil {
+		return n.members.alive(time.Now())
+	}
+	var out []messages.ClusterMember
+	for _, m := range n.Cluster.MemberList.Members().Members() {
+		out = append(out, messages.ClusterMember{ID: m.Id, Host: m.Host, Port: int(m.Port), Kinds: m.Kinds})
+	}
+	return out
+}
 
 // Close leaves the cluster.
 func (n *Node) Close() {
-	n.members.Shutdown(false)
+	if n.members != nil {
+		n.members.Shutdown(false)
+	}
 	n.Cluster.Shutdown(false)
+}
+
+// etcdMembers is protoactor-go's etcd provider, with this member's actors spawned before it
+// registers (so no work arrives before them), as the peers provider does.
+type etcdMembers struct {
+	*etcd.Provider
+	spawn func(*actor.ActorSystem) error
+}
+
+func (e *etcdMembers) StartMember(c *protocluster.Cluster) error {
+	if e.spawn != nil {
+		if err := e.spawn(c.ActorSystem); err != nil {
+			return err
+		}
+	}
+	return e.Provider.StartMember(c)
+}
+
+func (e *etcdMembers) StartClient(c *protocluster.Cluster) error {
+	if e.spawn != nil {
+		if err := e.spawn(c.ActorSystem); err != nil {
+			return err
+		}
+	}
+	return e.Provider.StartClient(c)
 }
 
 // ParsePeers splits a --peers list.

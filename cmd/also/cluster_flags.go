@@ -21,13 +21,14 @@ import (
 // `also experiment` with --cluster). They are transport settings, not part of config.Run: where
 // the episodes are played does not change what they are.
 type clusterFlags struct {
-	name, listen, peers, secret string
+	name, listen, peers, secret, etcd string
 }
 
 func (f *clusterFlags) define(fs *pflag.FlagSet, listenDefault string) {
 	fs.StringVar(&f.name, "cluster", "", "cluster name: play the episodes on the workers of this cluster (needs --redis-url, the shared store)")
 	fs.StringVar(&f.listen, "listen", listenDefault, "this member's cluster endpoint HOST:PORT (loopback by default; another address needs --cluster-secret)")
 	fs.StringVar(&f.peers, "peers", "", "members to join through, HOST:PORT,... (a worker names the coordinator or any member)")
+	fs.StringVar(&f.etcd, "etcd", "", "keep the membership in etcd instead: its client endpoints HOST:PORT,... (protoactor-go's etcd provider; replaces --peers)")
 	fs.StringVar(&f.secret, "cluster-secret", "", "shared secret of the cluster's members (mutual TLS); default $ALSO_CLUSTER_SECRET; never logged")
 }
 
@@ -36,7 +37,7 @@ func (f *clusterFlags) node() cluster.NodeConfig {
 	if secret == "" {
 		secret = os.Getenv("ALSO_CLUSTER_SECRET")
 	}
-	return cluster.NodeConfig{Cluster: f.name, Listen: f.listen, Peers: cluster.ParsePeers(f.peers), Secret: secret}
+	return cluster.NodeConfig{Cluster: f.name, Listen: f.listen, Peers: cluster.ParsePeers(f.peers), Etcd: cluster.ParsePeers(f.etcd), Secret: secret}
 }
 
 // sharedRates holds the LLM rate limits across the cluster's members, in its Redis.
@@ -66,9 +67,9 @@ func openShared(ctx context.Context, redisURL string) (store.Store, error) {
 // the episodes on workers, and the store is Redis. close must be called after the run.
 func (f *clusterFlags) applyCluster(ctx context.Context, cfg config.Run, opt *session.Options) (close func(), err error) {
 	if f.name == "" {
-		for _, set := range []string{f.peers, f.secret} {
+		for _, set := range []string{f.peers, f.secret, f.etcd} {
 			if set != "" {
-				return nil, usage(errors.New("--peers and --cluster-secret need --cluster"))
+				return nil, usage(errors.New("--peers, --etcd and --cluster-secret need --cluster"))
 			}
 		}
 		return func() {}, nil

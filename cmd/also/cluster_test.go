@@ -250,6 +250,9 @@ func TestClusterFlagMistakes(t *testing.T) {
 		"every interface":          {[]string{"worker", "--cluster", "c", "--listen", "0.0.0.0:7000", "--cluster-secret", "x", "--redis-url", "redis://127.0.0.1:1/0"}, "not every interface"},
 		"peers without a cluster":  {[]string{"run", "--peers", "127.0.0.1:7000"}, "need --cluster"},
 		"bad peer":                 {[]string{"run", "--cluster", "c", "--peers", "nowhere"}, "--peers"},
+		"etcd and peers":           {[]string{"worker", "--cluster", "c", "--etcd", "127.0.0.1:2379", "--peers", "127.0.0.1:7000", "--redis-url", "redis://127.0.0.1:1/0"}, "--etcd and --peers"},
+		"bad etcd endpoint":        {[]string{"run", "--cluster", "c", "--etcd", "nowhere", "--redis-url", "redis://127.0.0.1:1/0"}, "--etcd"},
+		"etcd without a cluster":   {[]string{"run", "--etcd", "127.0.0.1:2379"}, "need --cluster"},
 		"zero slots":               {[]string{"worker", "--cluster", "c", "--slots", "0", "--redis-url", "redis://127.0.0.1:1/0"}, "--slots"},
 	} {
 		t.Run(name, func(t *testing.T) {
