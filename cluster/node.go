@@ -6,6 +6,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 
 	"github.com/also-project/also/messages"
@@ -118,6 +120,9 @@ func StartNode(cfg NodeConfig, spawn func(*actor.ActorSystem) error) (n *Node, e
 	var peers *peersProvider
 	var opts []protocluster.ConfigOption
 	if len(cfg.Etcd) > 0 {
+		if err := probeEtcd(cfg.Etcd); err != nil {
+			return nil, err
+		}
 		ep, err := etcd.NewWithConfig("/also", clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: 5 * time.Second})
 		if err != nil {
 			return nil, fmt.Errorf("--etcd %s: %v", strings.Join(cfg.Etcd, ","), err)
@@ -164,6 +169,23 @@ func (n *Node) Close() {
 		n.members.Shutdown(false)
 	}
 	n.Cluster.Shutdown(false)
+}
+
+// probeEtcd asks etcd for a key within a few seconds: protoactor's provider waits forever on an
+// unreachable etcd, which would leave a member hanging without a word.
+func probeEtcd(endpoints []string) error {
+	quiet := zap.NewNop()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 3 * time.Second, Logger: quiet})
+	if err != nil {
+		return fmt.Errorf("--etcd %s: %v", strings.Join(endpoints, ","), err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := cli.Get(ctx, "/also", clientv3.WithCountOnly()); err != nil {
+		return fmt.Errorf("--etcd %s: etcd does not answer: %v", strings.Join(endpoints, ","), err)
+	}
+	return nil
 }
 
 // etcdMembers is protoactor-go's etcd provider, with this member's actors spawned before it

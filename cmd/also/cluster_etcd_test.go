@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -71,5 +73,17 @@ func TestClusterOverEtcd(t *testing.T) {
 	requireEachStoredOnceDone(t, storedByTask(t, srv.URL(), "etcd"), n)
 	if workers[1].count(": done") == 0 {
 		t.Errorf("the surviving worker played nothing:\n%s", workers[1].log())
+	}
+}
+
+// An etcd that does not answer is an error naming it within seconds, not a member that hangs
+// (protoactor's provider would wait for it forever).
+func TestUnreachableEtcdIsAnError(t *testing.T) {
+	t.Setenv("ALSO_CLUSTER_SECRET", "")
+	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
+	closed := loopbackPort(t) // nothing listens there any more
+	_, _, err := runCLI(t, "worker", "--cluster", "c", "--listen", "127.0.0.1:0", "--etcd", closed, "--redis-url", srv.URL())
+	if code := exitCode(context.Background(), err); code != exitError || !strings.Contains(fmt.Sprint(err), "etcd does not answer") {
+		t.Fatalf("exit %d, error %v: want exit %d saying etcd does not answer", code, err, exitError)
 	}
 }
