@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/also-project/also/loop"
 	"github.com/also-project/also/messages"
 )
 
@@ -12,7 +13,7 @@ import (
 // which for the neural bandits means a retraining. The next turn needs only the choice of the
 // seat that acts next before its model call; the other seat's choice is needed once the turn's
 // action is in, when the turn is recorded with every seat's active arm. So that seat's step is
-// deferred: it trains while the next speaker's model answers, and the episode waits for it only
+// deferred (loop.DeferChoice): it trains while the next speaker's model answers, and the episode waits for it only
 // after that answer (before the Environment steps, so the records, their order and therefore
 // the stored episode are the same as when every choice is awaited at once). Its lane into the
 // training pool is marked background meanwhile, urgent once the episode waits for it.
@@ -34,9 +35,8 @@ type seatChoice struct {
 // (loop.Book.PolicySteps: credit assignment and alternation).
 func (e *episodeActor) policySteps(c actor.Context) {
 	e.phase = phasePolicy
-	deferOthers := e.world.Hidden == nil
 	for _, st := range e.book.PolicySteps(e.acting) {
-		deferred := deferOthers && st.Seat != e.next && !e.callsModels[st.Seat]
+		deferred := loop.DeferChoice(st.Seat, e.next, e.world.Hidden != nil, e.callsModels[st.Seat])
 		if lane := e.lanes[st.Seat]; lane != nil {
 			lane.SetUrgent(!deferred)
 		}
