@@ -17,12 +17,8 @@ import (
 // after that answer (before the Environment steps, so the records, their order and therefore
 // the stored episode are the same as when every choice is awaited at once). Its lane into the
 // training pool is marked background meanwhile, urgent once the episode waits for it.
-//
-// A world with hidden state (the sim world) plays each turn, with both seats' arms, when the
-// turn opens (Hidden.Cue): there every choice is awaited before the next turn. A policy that calls
-// the world's models as it steps (the prompt optimisers) is not deferred either: its calls would
-// interleave with the agent's, and the episode's usage (float sums of costs) and the order of
-// its calls would then depend on timing.
+// loop.DeferChoice says when a choice is never deferred (a world with hidden state; a policy that
+// calls the world's models as it steps).
 
 // seatChoice is a seat's outstanding policy step.
 type seatChoice struct {
