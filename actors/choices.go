@@ -13,12 +13,11 @@ import (
 // which for the neural bandits means a retraining. The next turn needs only the choice of the
 // seat that acts next before its model call; the other seat's choice is needed once the turn's
 // action is in, when the turn is recorded with every seat's active arm. So that seat's step is
-// deferred (loop.DeferChoice): it trains while the next speaker's model answers, and the episode waits for it only
+// deferred: it trains while the next speaker's model answers, and the episode waits for it only
 // after that answer (before the Environment steps, so the records, their order and therefore
 // the stored episode are the same as when every choice is awaited at once). Its lane into the
 // training pool is marked background meanwhile, urgent once the episode waits for it.
-// loop.DeferChoice says when a choice is never deferred (a world with hidden state; a policy that
-// calls the world's models as it steps).
+// loop.DeferChoice decides, and says when a choice is never deferred.
 
 // seatChoice is a seat's outstanding policy step.
 type seatChoice struct {
