@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/also-project/also/loop"
 	"github.com/also-project/also/messages"
 )
 
@@ -16,12 +17,7 @@ import (
 // after that answer (before the Environment steps, so the records, their order and therefore
 // the stored episode are the same as when every choice is awaited at once). Its lane into the
 // training pool is marked background meanwhile, urgent once the episode waits for it.
-//
-// A world with hidden state (the sim world) plays each turn, with both seats' arms, when the
-// turn opens (Hidden.Cue): there every choice is awaited before the next turn. A policy that calls
-// the world's models as it steps (the prompt optimisers) is not deferred either: its calls would
-// interleave with the agent's, and the episode's usage (float sums of costs) and the order of
-// its calls would then depend on timing.
+// loop.DeferChoice decides, and says when a choice is never deferred.
 
 // seatChoice is a seat's outstanding policy step.
 type seatChoice struct {
@@ -34,9 +30,8 @@ type seatChoice struct {
 // (loop.Book.PolicySteps: credit assignment and alternation).
 func (e *episodeActor) policySteps(c actor.Context) {
 	e.phase = phasePolicy
-	deferOthers := e.world.Hidden == nil
 	for _, st := range e.book.PolicySteps(e.acting) {
-		deferred := deferOthers && st.Seat != e.next && !e.callsModels[st.Seat]
+		deferred := loop.DeferChoice(st.Seat, e.next, e.world.Hidden != nil, e.callsModels[st.Seat])
 		if lane := e.lanes[st.Seat]; lane != nil {
 			lane.SetUrgent(!deferred)
 		}

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -67,10 +68,14 @@ func (a *environmentActor) step(m *messages.StepEnv) *messages.Stepped {
 	if m.WantDialogue && !done {
 		out.Dialogue = a.env.DialogueText()
 	}
-	if a.hidden != nil {
-		facts, err := a.hidden.TurnFacts(out.Turn)
+	if a.hidden != nil && (done || m.WantJudge) {
+		// The facts are for the judge: built only when one will read them, for this turn or,
+		// at the end, the whole episode.
+		var facts json.RawMessage
 		if done {
 			facts, err = a.hidden.EpisodeFacts()
+		} else {
+			facts, err = a.hidden.TurnFacts(out.Turn)
 		}
 		if err != nil {
 			out.Error = fmt.Sprintf("hidden state, turn %d: %v", out.Turn, err)

@@ -77,9 +77,15 @@ func TestEnvironmentLogUpdatesAreLinear(t *testing.T) {
 
 // An update that does not continue the log the episode holds is an error, not a silent gap.
 func TestLogUpdateOutOfOrderIsRefused(t *testing.T) {
-	ep := &episodeActor{}
-	if err := ep.follow(messages.LogUpdate{From: 2, Lists: [][]sotopia.Message{{}}}); err == nil {
-		t.Fatal("an update from list 2 of an empty log was accepted")
+	held := func() [][]sotopia.Message { return [][]sotopia.Message{{{Sender: "a", Text: "hello"}}} }
+	ep := &episodeActor{log: held()}
+	for _, from := range []int{2, -1} {
+		if err := ep.follow(messages.LogUpdate{From: from, Lists: [][]sotopia.Message{{}}}); err == nil {
+			t.Fatalf("an update from list %d of a one-list log was accepted", from)
+		}
+		if !reflect.DeepEqual(ep.log, held()) {
+			t.Fatalf("a refused update from list %d changed the log: %v", from, ep.log)
+		}
 	}
 }
 

@@ -236,18 +236,27 @@ func (e *episodeActor) nextTurn(c actor.Context) {
 	c.Request(e.env, &messages.NextTurn{})
 }
 
+// fromEnv accepts an Environment reply (TurnStart or Stepped): it must be awaited, carry no
+// error, and its log update must apply; otherwise the episode fails (or the reply is stale).
+func (e *episodeActor) fromEnv(c actor.Context, errMsg string, log messages.LogUpdate) bool {
+	if e.phase != phaseEnv {
+		return false
+	}
+	if errMsg != "" {
+		e.fail(c, errMsg)
+		return false
+	}
+	if err := e.follow(log); err != nil {
+		e.fail(c, err.Error())
+		return false
+	}
+	return true
+}
+
 // onTurnStart delivers the new observation to the seats that do not act; once they have it,
 // the acting seat is asked to act.
 func (e *episodeActor) onTurnStart(c actor.Context, m *messages.TurnStart) {
-	if e.phase != phaseEnv {
-		return
-	}
-	if m.Error != "" {
-		e.fail(c, m.Error)
-		return
-	}
-	if err := e.follow(m.Log); err != nil {
-		e.fail(c, err.Error())
+	if !e.fromEnv(c, m.Error, m.Log) {
 		return
 	}
 	e.obs, e.acting, e.turn = m.Observations, m.Acting, m.Turn
@@ -308,15 +317,7 @@ func (e *episodeActor) stepEnv(c actor.Context) {
 
 // onStepped records the step the Environment applied and asks for its judgement.
 func (e *episodeActor) onStepped(c actor.Context, m *messages.Stepped) {
-	if e.phase != phaseEnv {
-		return
-	}
-	if m.Error != "" {
-		e.fail(c, m.Error)
-		return
-	}
-	if err := e.follow(m.Log); err != nil {
-		e.fail(c, err.Error())
+	if !e.fromEnv(c, m.Error, m.Log) {
 		return
 	}
 	e.turn, e.dialogue, e.next = m.Turn, m.Dialogue, m.Next

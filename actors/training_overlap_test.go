@@ -101,6 +101,11 @@ func TestTrainingDoesNotHoldUpOtherEpisodesCalls(t *testing.T) {
 	if len(sink.eps) != 3 {
 		t.Fatalf("%d episodes", len(sink.eps))
 	}
+	for _, ep := range sink.eps {
+		if ep.Status != sotopia.StatusDone {
+			t.Fatalf("episode %s: %s (%s)", ep.PK, ep.Status, ep.Error)
+		}
+	}
 	inside := 0
 	for _, c := range log.calls {
 		for _, tr := range log.trains {

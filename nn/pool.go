@@ -84,8 +84,9 @@ func (p *Pool) SetUrgent(urgent bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.urgent.Store(urgent)
-	if w := p.waiting; w != nil && w.urgent != urgent {
-		s.remove(w)
+	// A waiter already handed a workspace (not yet cleared by its goroutine) is out of the
+	// queues and must stay out: queued again, it would be handed a second workspace.
+	if w := p.waiting; w != nil && w.urgent != urgent && s.remove(w) {
 		w.urgent = urgent
 		s.insert(w)
 	}

@@ -160,3 +160,33 @@ func TestPoolCancelledWaiterLeavesQueue(t *testing.T) {
 		t.Fatalf("%d free workspaces after all jobs, want 1", n)
 	}
 }
+
+// A lane's job that was just handed a workspace, but has not yet noted it, is out of the queues;
+// changing the lane's priority then must not queue it again (it would be handed a second
+// workspace, lost to the pool, or block the releaser on the full channel).
+func TestPoolPromotingHandedJobDoesNotRequeueIt(t *testing.T) {
+	pool, err := NewPool(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lane := pool.Lane()
+	ws, err := pool.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The state between release handing ws to the lane's waiter and the lane's goroutine
+	// clearing it: the waiter is out of the queues, its workspace in its channel.
+	w := &waiter{got: make(chan *Workspace, 1)}
+	pool.s.mu.Lock()
+	pool.s.insert(w)
+	lane.waiting = w
+	pool.s.mu.Unlock()
+	pool.s.release(ws)
+	lane.SetUrgent(true)
+	if u, b := pool.s.queued(); u != 0 || b != 0 {
+		t.Fatalf("after promoting a handed job: %d urgent and %d background jobs queued, want none", u, b)
+	}
+	if got := <-w.got; got != ws {
+		t.Fatal("the handed job did not get the released workspace")
+	}
+}
