@@ -10,7 +10,9 @@ import (
 )
 
 func contrastFixtures() (TransferTable, StrategyTable) {
-	sum := func(m float64) stats.Summary { return stats.Summary{N: 4, Mean: m, Lo: m - 1, Hi: m + 1, Defined: true} }
+	sum := func(m float64) stats.Summary {
+		return stats.Summary{N: 4, Mean: m, Lo: m - 1, Hi: m + 1, Defined: true}
+	}
 	diff := func(label, tag, base, metric string) Contrast {
 		return Contrast{Label: label, Tag: tag, Baseline: base, Metric: metric, Paired: stats.Paired{N: 4, MeanDiff: 0.5, Lo: 0.1, Hi: 0.9, P: 0.02, PHolm: 0.04}}
 	}
