@@ -1,31 +1,28 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/also-project/also/config"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/report/plots"
 	"github.com/also-project/also/sotopia"
 	"github.com/also-project/also/sotopia/store"
 )
 
-func plotTags(loaded []loadedTag) ([]plots.Tag, error) {
+// plotTags pairs each loaded tag's episodes with the names of its pool's arms.
+func plotTags(loaded []loadedTag, pools [][]sotopia.Strategy) []plots.Tag {
 	out := make([]plots.Tag, len(loaded))
 	for i, t := range loaded {
 		out[i] = plots.Tag{Name: t.Tag, Episodes: t.Episodes}
-		pool, err := armPool(t.Tag, t.Config)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range pool {
+		for _, s := range pools[i] {
 			out[i].ArmNames = append(out[i].ArmNames, s.ID)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // plotsInEvalSet keeps the episodes of the evaluation set, so the figures match the tables.
@@ -75,10 +72,11 @@ func newPlotCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tagPlots, err := plotTags(loaded)
+			pools, err := armPools(loaded)
 			if err != nil {
 				return err
 			}
+			tagPlots := plotTags(loaded, pools)
 			figs, err := plots.All(plotsInEvalSet(tagPlots, evalSet, ds), c)
 			if err != nil {
 				return err
@@ -105,26 +103,29 @@ func newPlotCmd() *cobra.Command {
 	return cmd
 }
 
-// armPool is the strategy pool a tag's arms index: its bound strategy_version, else the default
-// pool (imported episodes carry no configuration). A configuration that cannot be read, or names
-// a strategy version this build does not know, is a usage error naming the tag: plotting its arms
-// under another pool's names would be wrong.
+// armPool is config.BoundPool naming the tag; an unreadable configuration or an unknown strategy
+// version is a usage error.
 func armPool(tag string, rc *store.RunConfig) ([]sotopia.Strategy, error) {
-	version := sotopia.DefaultStrategyVersion
-	if rc != nil && len(rc.Config) > 0 {
-		var doc struct {
-			StrategyVersion *string `json:"strategy_version"`
-		}
-		if err := json.Unmarshal(rc.Config, &doc); err != nil {
-			return nil, usage(fmt.Errorf("tag %s: its stored configuration cannot be read: %w", displayTag(tag), err))
-		}
-		if doc.StrategyVersion != nil {
-			version = *doc.StrategyVersion
-		}
+	var bound []byte
+	if rc != nil {
+		bound = rc.Config
 	}
-	pool, err := sotopia.Strategies(version)
+	pool, err := config.BoundPool(bound)
 	if err != nil {
-		return nil, usage(fmt.Errorf("tag %s: strategy_version %q of its configuration: %w", displayTag(tag), version, err))
+		return nil, usage(fmt.Errorf("tag %s: %w", displayTag(tag), err))
 	}
 	return pool, nil
+}
+
+// armPools is each loaded tag's pool, in order.
+func armPools(loaded []loadedTag) ([][]sotopia.Strategy, error) {
+	pools := make([][]sotopia.Strategy, len(loaded))
+	for i, t := range loaded {
+		pool, err := armPool(t.Tag, t.Config)
+		if err != nil {
+			return nil, err
+		}
+		pools[i] = pool
+	}
+	return pools, nil
 }

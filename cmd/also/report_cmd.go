@@ -50,11 +50,11 @@ An existing --out is never replaced.`,
 			if err != nil {
 				return err
 			}
-			tagPlots, err := plotTags(loaded)
+			pools, err := armPools(loaded)
 			if err != nil {
 				return err
 			}
-			figs, err := plots.All(tagPlots, all)
+			figs, err := plots.All(plotTags(loaded, pools), all)
 			if err != nil {
 				return err
 			}
@@ -69,12 +69,8 @@ An existing --out is never replaced.`,
 				}
 			}
 			doc := page.Doc{Title: title, Generated: time.Now().UTC().Format(time.RFC3339), Source: source, All: all, Hard: hard, Figures: figs}
-			for _, t := range loaded {
-				pool, err := armPool(t.Tag, t.Config)
-				if err != nil {
-					return err
-				}
-				info := page.TagInfo{Name: t.Tag, Cell: tf.cells[t.Tag], Episodes: t.Episodes, Pool: pool}
+			for i, t := range loaded {
+				info := page.TagInfo{Name: t.Tag, Cell: tf.cells[t.Tag], Episodes: t.Episodes, Pool: pools[i]}
 				if rc := t.Config; rc != nil {
 					info.Bound, info.Fingerprint, info.Created, info.Config = true, rc.Fingerprint, rc.Created.Format(time.RFC3339), rc.Config
 					diffs, err := fromDefaults(rc.Config)

@@ -65,3 +65,52 @@ func TestImportCountsRecordsAndRefusesBeforeWriting(t *testing.T) {
 		t.Fatalf("import after refusals: %v", err)
 	}
 }
+
+// Nothing stored is replaced: a conflicting copy leaves the stored episode as it was, an id given
+// twice with different content refuses the whole input, and an id stored under a run's tag is
+// not overwritten by an input claiming it under a free tag.
+func TestImportNeverReplacesAStoredEpisode(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenDir(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ep := func(pk, tag string) *sotopia.EpisodeLog {
+		return storetest.Episode(pk, tag, "E", "T", sotopia.StatusDone)
+	}
+	if _, err := store.Import(ctx, st, []*sotopia.EpisodeLog{ep("01A", "a")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.BindTag(ctx, store.RunConfig{Tag: "run", Fingerprint: "feedbeef99", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveEpisode(ctx, ep("01R", "run")); err != nil {
+		t.Fatal(err)
+	}
+	changed := ep("01A", "a")
+	changed.Error = "other content"
+	twiceA, twiceB := ep("01N", "a"), ep("01N", "a")
+	twiceB.Error = "other content"
+	claimed := ep("01R", "free")
+	for name, input := range map[string][]*sotopia.EpisodeLog{
+		"changed copy":        {ep("01M", "a"), changed},
+		"twice, two contents": {twiceA, twiceB},
+		"run's id, free tag":  {ep("01M", "free"), claimed},
+	} {
+		if _, err := store.Import(ctx, st, input); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("%s: %v, want ErrConflict", name, err)
+		}
+	}
+	for pk, tag := range map[string]string{"01A": "a", "01R": "run"} {
+		got, err := st.Episode(ctx, pk)
+		if err != nil || got.Tag != tag || got.Error != "" {
+			t.Errorf("episode %s after refused imports: %+v, %v; want it unchanged under %s", pk, got, err, tag)
+		}
+	}
+	for _, pk := range []string{"01M", "01N"} {
+		if _, err := st.Episode(ctx, pk); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("episode %s of a refused import: %v, want it not written", pk, err)
+		}
+	}
+}
