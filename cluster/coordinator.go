@@ -363,10 +363,14 @@ func (co *coordinator) onResult(c actor.Context, r *messages.TaskResult) {
 	case r.Status == sotopia.StatusInterrupted && co.stopped == "":
 		// Its worker was shut down; the attempt is stored as interrupted: play the next one.
 		co.accounted[k] = true
-		co.record(c, r)
 		co.spec.Logf("task %s attempt %d interrupted on its worker (%s): playing attempt %d elsewhere", r.TaskID, r.Attempt, r.Error, r.Attempt+1)
 		a := attemptOf(r)
 		a.Final = false
+		if err := co.record(c, r); err != nil {
+			// Not silently: the attempt is not what the worker said (not stored, or not recorded).
+			a.Status, a.Error = sotopia.StatusFailed, err.Error()
+			co.spec.Logf("episode %d (task %s) attempt %d failed: %s", a.Index, a.TaskID, a.Attempt, a.Error)
+		}
 		co.result.Attempts = append(co.result.Attempts, a)
 		if co.spec.OnDone != nil {
 			co.spec.OnDone(a)
