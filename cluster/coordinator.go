@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
+
 	"sync"
 	"time"
 
@@ -408,7 +408,7 @@ func (co *coordinator) account(c actor.Context, p pending, r *messages.TaskResul
 	}
 	if a.Status == sotopia.StatusFailed {
 		co.spec.Logf("episode %d (task %s) attempt %d failed: %s", a.Index, a.TaskID, a.Attempt, a.Error)
-		if refused == "" && a.Attempt-co.spec.FirstAttempt[p.task.PK] < co.spec.MaxRetries && co.stopped == "" {
+		if refused == "" && co.spec.Retries(p.task.PK, a.Attempt) && co.stopped == "" {
 			a.Final = false
 			co.queue = append([]pending{{index: p.index, task: p.task, attempt: p.attempt + 1}}, co.queue...)
 		}
@@ -437,10 +437,7 @@ func (co *coordinator) finishIfIdle() {
 			return
 		}
 	}
-	sort.SliceStable(co.result.Attempts, func(i, j int) bool {
-		a, b := co.result.Attempts[i], co.result.Attempts[j]
-		return a.Index < b.Index || (a.Index == b.Index && a.Attempt < b.Attempt)
-	})
+	co.result.SortAttempts()
 	if !co.started.IsZero() {
 		co.elapsed = time.Since(co.started)
 	}
