@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"sort"
+
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -92,7 +92,7 @@ func (r *runnerActor) account(c actor.Context, m *messages.EpisodeDone) {
 	if m.Status == sotopia.StatusFailed {
 		r.spec.logf("episode %d (task %s) attempt %d failed: %s", m.Index, m.TaskID, m.Attempt, m.Error)
 		task := r.spec.Tasks[m.Index]
-		if m.Attempt-r.spec.FirstAttempt[task.PK] < r.spec.MaxRetries && r.stopped == "" {
+		if r.spec.Retries(task.PK, m.Attempt) && r.stopped == "" {
 			a.Final = false
 			// Retries go first so a task's attempts stay together; each attempt has its own seed.
 			r.queue = append([]messages.StartEpisode{{Index: m.Index, Attempt: m.Attempt + 1, Task: task,
@@ -135,10 +135,7 @@ func (r *runnerActor) stop(reason string) {
 
 func (r *runnerActor) finishIfIdle() {
 	if len(r.running) == 0 && len(r.queue) == 0 && r.done != nil {
-		sort.SliceStable(r.result.Attempts, func(i, j int) bool {
-			a, b := r.result.Attempts[i], r.result.Attempts[j]
-			return a.Index < b.Index || (a.Index == b.Index && a.Attempt < b.Attempt)
-		})
+		r.result.SortAttempts()
 		close(r.done)
 		r.done = nil
 	}

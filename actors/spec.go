@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/also-project/also/loop"
@@ -183,4 +184,18 @@ func (s *Spec) startArm() int {
 		return 0
 	}
 	return policy.StartArm(s.Bandit, s.Policy)
+}
+
+// Retries says whether a failed attempt of the task gets another (MaxRetries counts from the
+// run's first attempt of it): the local runner and the cluster coordinator apply the same rule.
+func (s *Spec) Retries(taskPK string, attempt int) bool {
+	return attempt-s.FirstAttempt[taskPK] < s.MaxRetries
+}
+
+// SortAttempts puts attempts in task order, each task's attempts in order (they finish in any).
+func (r *Result) SortAttempts() {
+	sort.SliceStable(r.Attempts, func(i, j int) bool {
+		a, b := r.Attempts[i], r.Attempts[j]
+		return a.Index < b.Index || (a.Index == b.Index && a.Attempt < b.Attempt)
+	})
 }

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
+
 	"sync"
 	"time"
 
@@ -363,10 +363,14 @@ func (co *coordinator) onResult(c actor.Context, r *messages.TaskResult) {
 	case r.Status == sotopia.StatusInterrupted && co.stopped == "":
 		// Its worker was shut down; the attempt is stored as interrupted: play the next one.
 		co.accounted[k] = true
-		co.record(c, r)
 		co.spec.Logf("task %s attempt %d interrupted on its worker (%s): playing attempt %d elsewhere", r.TaskID, r.Attempt, r.Error, r.Attempt+1)
 		a := attemptOf(r)
 		a.Final = false
+		if err := co.record(c, r); err != nil {
+			// Not silently: the attempt is not what the worker said (not stored, or not recorded).
+			a.Status, a.Error = sotopia.StatusFailed, err.Error()
+			co.spec.Logf("episode %d (task %s) attempt %d failed: %s", a.Index, a.TaskID, a.Attempt, a.Error)
+		}
 		co.result.Attempts = append(co.result.Attempts, a)
 		if co.spec.OnDone != nil {
 			co.spec.OnDone(a)
@@ -404,7 +408,7 @@ func (co *coordinator) account(c actor.Context, p pending, r *messages.TaskResul
 	}
 	if a.Status == sotopia.StatusFailed {
 		co.spec.Logf("episode %d (task %s) attempt %d failed: %s", a.Index, a.TaskID, a.Attempt, a.Error)
-		if refused == "" && a.Attempt-co.spec.FirstAttempt[p.task.PK] < co.spec.MaxRetries && co.stopped == "" {
+		if refused == "" && co.spec.Retries(p.task.PK, a.Attempt) && co.stopped == "" {
 			a.Final = false
 			co.queue = append([]pending{{index: p.index, task: p.task, attempt: p.attempt + 1}}, co.queue...)
 		}
@@ -433,10 +437,7 @@ func (co *coordinator) finishIfIdle() {
 			return
 		}
 	}
-	sort.SliceStable(co.result.Attempts, func(i, j int) bool {
-		a, b := co.result.Attempts[i], co.result.Attempts[j]
-		return a.Index < b.Index || (a.Index == b.Index && a.Attempt < b.Attempt)
-	})
+	co.result.SortAttempts()
 	if !co.started.IsZero() {
 		co.elapsed = time.Since(co.started)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,11 +28,14 @@ type fakeWorker struct {
 	slots     int
 	blackhole bool
 	cost      float64
-	st        store.Store
-	inflight  atomic.Int32
-	maxSeen   atomic.Int32
-	got       chan string
-	wg        *sync.WaitGroup
+	// report, when set, says what to report for an attempt and whether to store it first (a
+	// worker whose store write failed, or that lies); nil: done, stored.
+	report   func(attempt int) (status string, store bool)
+	st       store.Store
+	inflight atomic.Int32
+	maxSeen  atomic.Int32
+	got      chan string
+	wg       *sync.WaitGroup
 }
 
 func (f *fakeWorker) receive(c actor.Context) {
@@ -54,15 +58,21 @@ func (f *fakeWorker) receive(c actor.Context) {
 		go func() {
 			defer f.wg.Done()
 			pk := loop.PK("t", 1, m.TaskID, m.Attempt)
-			ep := storetest.Episode(pk, "t", "E1", m.TaskID, sotopia.StatusDone)
+			status, stored := sotopia.StatusDone, true
+			if f.report != nil {
+				status, stored = f.report(m.Attempt)
+			}
+			ep := storetest.Episode(pk, "t", "E1", m.TaskID, status)
 			ep.Attempt = m.Attempt
-			if err := f.st.SaveEpisode(context.Background(), ep); err != nil {
-				f.t.Error(err)
+			if stored {
+				if err := f.st.SaveEpisode(context.Background(), ep); err != nil {
+					f.t.Error(err)
+				}
 			}
 			time.Sleep(2 * time.Millisecond)
 			f.inflight.Add(-1)
 			system.Root.Send(sender, wire(&messages.TaskResult{RunID: m.RunID, Index: m.Index, TaskID: m.TaskID, Attempt: m.Attempt,
-				EpisodePK: pk, Status: sotopia.StatusDone, Usage: sotopia.Usage{CostUSD: f.cost}}))
+				EpisodePK: pk, Status: status, Usage: sotopia.Usage{CostUSD: f.cost}}))
 		}()
 	}
 }
@@ -89,6 +99,10 @@ type coordRig struct {
 }
 
 func newCoordRig(t *testing.T, n int, budget float64, workers map[string]*fakeWorker) *coordRig {
+	return newCoordRigRetries(t, n, budget, 0, workers)
+}
+
+func newCoordRigRetries(t *testing.T, n int, budget float64, retries int, workers map[string]*fakeWorker) *coordRig {
 	t.Helper()
 	ds, err := sotopia.Embedded()
 	if err != nil {
@@ -111,7 +125,7 @@ func newCoordRig(t *testing.T, n int, budget float64, workers map[string]*fakeWo
 		f.t, f.st, f.wg, f.got = t, st, &wg, make(chan string, 100)
 		r.workers[id] = system.Root.Spawn(actor.PropsFromFunc(f.receive))
 	}
-	spec := actors.Spec{Tasks: tasks[:n], Sink: r.sink, MaxTurns: 20, StepTimeout: time.Minute, Logf: t.Logf}
+	spec := actors.Spec{Tasks: tasks[:n], Sink: r.sink, MaxTurns: 20, StepTimeout: time.Minute, Logf: t.Logf, MaxRetries: retries}
 	r.co = &coordinator{cluster: "t", spec: spec, store: st, runID: "run", taskTimeout: time.Hour, members: map[string]*member{},
 		accounted: map[attemptKey]bool{}, refusals: map[attemptKey]int{}, result: &actors.Result{}, done: r.done, budget: budget,
 		pidOf: func(m *protocluster.Member) *actor.PID { return r.workers[m.Id] }}
@@ -176,5 +190,37 @@ func TestCoordinatorStopsAtTheBudget(t *testing.T) {
 	r.wait(t)
 	if r.co.result.StoppedEarly == "" || len(r.sink.pks) != 3 {
 		t.Fatalf("stopped %q after %d episodes, want a budget stop after 3 at $1 each", r.co.result.StoppedEarly, len(r.sink.pks))
+	}
+}
+
+// A worker that reports an attempt done (or interrupted) which is not in the store is not
+// believed: the attempt counts as failed, saying so, and nothing reaches the run folder for it.
+func TestCoordinatorDoesNotCountAnUnstoredAttempt(t *testing.T) {
+	unstored := func(attempt int) (string, bool) {
+		switch attempt {
+		case 0:
+			return sotopia.StatusInterrupted, false
+		case 1:
+			return sotopia.StatusDone, false
+		}
+		return sotopia.StatusDone, true
+	}
+	r := newCoordRigRetries(t, 1, 0, 2, map[string]*fakeWorker{"a": {slots: 1, report: unstored}})
+	r.join("a")
+	r.wait(t)
+	got := r.co.result.Attempts
+	if len(got) != 3 {
+		t.Fatalf("%d attempts, want 3 (interrupted, then done, then the retry): %+v", len(got), got)
+	}
+	for i, a := range got[:2] {
+		if a.Attempt != i || a.Status != sotopia.StatusFailed || !strings.Contains(a.Error, "reported stored") || a.Final {
+			t.Errorf("attempt %d reported but not stored: %+v, want a failed, retried attempt naming the missing episode", i, a)
+		}
+	}
+	if a := got[2]; a.Attempt != 2 || a.Status != sotopia.StatusDone || !a.Final {
+		t.Errorf("last attempt %+v, want attempt 2 done and final", a)
+	}
+	if n := r.sink.pks[got[0].TaskID]; n != 1 {
+		t.Errorf("task recorded %d times in the run folder, want once (its stored attempt)", n)
 	}
 }

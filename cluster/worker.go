@@ -137,7 +137,7 @@ func (w *Worker) play(m *messages.RunTask) *messages.TaskResult {
 	}
 	res.EpisodePK = r.EpisodePK(m.TaskID, m.Attempt)
 	if ep, err := w.store.Episode(w.ctx, res.EpisodePK); err == nil {
-		res.Status, res.Error, res.Turns, res.Stored = ep.Status, ep.Error, len(ep.Turns), true
+		res.Status, res.Error, res.Stored = ep.Status, ep.Error, true
 		if ep.Usage != nil {
 			res.Usage = *ep.Usage
 		}
@@ -154,9 +154,6 @@ func (w *Worker) play(m *messages.RunTask) *messages.TaskResult {
 		return res
 	}
 	res.EpisodePK, res.Status, res.Error, res.Usage = a.EpisodePK, a.Status, a.Error, a.Usage
-	if ep, err := w.store.Episode(w.ctx, a.EpisodePK); err == nil {
-		res.Turns = len(ep.Turns)
-	}
 	w.logf("task %s attempt %d: %s\n", m.TaskID, m.Attempt, a.Status)
 	return res
 }

@@ -58,7 +58,6 @@ type TaskResult struct {
 	Status    string // sotopia.StatusDone, StatusFailed or StatusInterrupted; "" if not played
 	Error     string
 	Usage     sotopia.Usage
-	Turns     int
 	Member    string // the member that played it
 	// Stored says the attempt was already in the store before this worker was asked (a task
 	// re-queued after its member died after storing it): it was not played again.
