@@ -11,24 +11,31 @@ import (
 
 // After each judged turn the learning seats' policies update and reselect (loop.Book.PolicySteps),
 // which for the neural bandits means a retraining. The next turn needs only the choice of the
-// seat that acts next before its model call; the other seat's choice is needed once the turn's
-// action is in, when the turn is recorded with every seat's active arm. So that seat's step is
-// deferred: it trains while the next speaker's model answers, and the episode waits for it only
-// after that answer (before the Environment steps, so the records, their order and therefore
-// the stored episode are the same as when every choice is awaited at once). Its lane into the
-// training pool is marked background meanwhile, urgent once the episode waits for it.
-// loop.DeferChoice decides, and says when a choice is never deferred.
+// seat that acts next before its model call. The other seat's choice is needed only once the
+// next turn is judged: before the policies step again (their feedback names the arm played) or
+// the episode ends. So that seat's step is deferred: it trains during the next speaker's model
+// call and the next turn's judgement, and its lane into the training pool is marked background
+// meanwhile, urgent once the episode waits for it. The turn's record is written when the
+// Environment steps; a choice that lands after that is written into it then (Book.RefreshSeat),
+// so the records, and therefore the stored episode, are the same as when every choice is
+// awaited at once. loop.DeferChoice decides, and says when a choice is never deferred.
 
 // seatChoice is a seat's outstanding policy step.
 type seatChoice struct {
 	asked    bool // a PolicyStep is out, its PolicyChoice not yet handled
 	acks     int  // SetStrategy acknowledgements still to come (the agent's and the Environment's)
 	deferred bool // the next turn may open without it
+	// stale says the last turn's record was written while this choice was out: the record holds
+	// the arm the seat had before it, to be replaced when the choice lands.
+	stale bool
 }
 
 // policySteps feeds each learning seat its reward and asks the reselecting ones for the next arm
-// (loop.Book.PolicySteps: credit assignment and alternation).
-func (e *episodeActor) policySteps(c actor.Context) {
+// (loop.Book.PolicySteps: credit assignment and alternation), once the deferred choices of the
+// last steps are in.
+func (e *episodeActor) policySteps(c actor.Context) { e.whenChosen(c, e.stepPolicies) }
+
+func (e *episodeActor) stepPolicies(c actor.Context) {
 	e.phase = phasePolicy
 	for _, st := range e.book.PolicySteps(e.acting) {
 		deferred := loop.DeferChoice(st.Seat, e.next, e.world.Hidden != nil, e.callsModels[st.Seat])
@@ -53,10 +60,21 @@ func (e *episodeActor) settled(all bool) bool {
 	return true
 }
 
-// awaitDeferred holds the turn's action until the deferred choices are in; their trainings are
-// now what the episode waits for.
-func (e *episodeActor) awaitDeferred() {
-	e.phase = phaseChoice
+// markStale notes, as the Environment's step is recorded, which seats' choices are still out.
+func (e *episodeActor) markStale() {
+	for seat := range e.choices {
+		e.choices[seat].stale = e.choices[seat].asked
+	}
+}
+
+// whenChosen runs then once every seat's choice is in place: at once, or after the deferred
+// choices land, whose trainings are now what the episode waits for.
+func (e *episodeActor) whenChosen(c actor.Context, then func(actor.Context)) {
+	if e.settled(true) {
+		then(c)
+		return
+	}
+	e.phase, e.then = phaseChoice, then
 	for seat, ch := range e.choices {
 		if ch.asked && e.lanes[seat] != nil {
 			e.lanes[seat].SetUrgent(true)
@@ -70,7 +88,9 @@ func (e *episodeActor) settle(c actor.Context) {
 	case e.phase == phasePolicy && e.settled(false):
 		e.nextTurn(c)
 	case e.phase == phaseChoice && e.settled(true):
-		e.stepEnv(c)
+		then := e.then
+		e.then = nil
+		then(c)
 	}
 }
 
@@ -81,7 +101,7 @@ func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice)
 		return
 	}
 	e.choices[m.Seat].asked = false
-	e.book.NoteEvolution(m.Seat, m.Evolution)
+	e.book.NoteEvolution(m.Seat, m.Turn, m.Evolution)
 	if m.Error != "" {
 		e.fail(c, fmt.Sprintf("seat %d policy: %s", m.Seat, m.Error))
 		return
@@ -91,10 +111,14 @@ func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice)
 			e.book.AddCreated(m.Seat, *m.Created)
 		}
 		arm, err := e.book.Choose(m.Seat, m.Choice)
+		if err == nil && e.choices[m.Seat].stale {
+			err = e.book.RefreshSeat(m.Seat)
+		}
 		if err != nil {
 			e.fail(c, err.Error())
 			return
 		}
+		e.choices[m.Seat].stale = false
 		// The strategy must be in place (in the agent and the environment's hidden state) before
 		// the seat's next turn: wait for both acknowledgements.
 		e.choices[m.Seat].acks += 2

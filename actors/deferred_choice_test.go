@@ -16,7 +16,8 @@ import (
 // call is counted, a judge with fixed scores, the sim world's embedder.
 type openWorld struct {
 	sotopia.World
-	calls *callCounter
+	calls  *callCounter
+	judges *callCounter
 }
 
 func (w *openWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*sotopia.EpisodeWorld, error) {
@@ -27,7 +28,7 @@ func (w *openWorld) NewEpisode(ctx context.Context, spec sotopia.EpisodeSpec) (*
 	for i := range ew.Agents {
 		ew.Agents[i] = &talker{calls: w.calls}
 	}
-	ew.Judge, ew.Hidden = fixedJudge{}, nil
+	ew.Judge, ew.Hidden = fixedJudge{judges: w.judges}, nil
 	return ew, nil
 }
 
@@ -65,23 +66,33 @@ func (t *talker) Act(context.Context, sotopia.Observation) (sotopia.AgentAction,
 	return sotopia.AgentAction{ActionType: sotopia.ActionSpeak, Argument: "Let us settle it."}, nil
 }
 
-type fixedJudge struct{}
+// fixedJudge scores nothing; it counts its calls, per-turn and terminal, when judges is set.
+type fixedJudge struct{ judges *callCounter }
 
-func (fixedJudge) JudgeTurn(context.Context, sotopia.JudgeRequest) (sotopia.Judgement, error) {
+func (j fixedJudge) JudgeTurn(context.Context, sotopia.JudgeRequest) (sotopia.Judgement, error) {
+	j.count()
 	return sotopia.Judgement{}, nil
 }
-func (fixedJudge) JudgeEpisode(context.Context, sotopia.JudgeRequest) (sotopia.Judgement, error) {
+func (j fixedJudge) JudgeEpisode(context.Context, sotopia.JudgeRequest) (sotopia.Judgement, error) {
+	j.count()
 	return sotopia.Judgement{}, nil
+}
+
+func (j fixedJudge) count() {
+	if j.judges != nil {
+		j.judges.start()
+	}
 }
 
 // overlapTrainer trains on its lane at every selection. The seat that does not act next keeps
-// its training running until the next turn's model call has started: an episode that waited for
-// both choices before that call would stall here (and the training notes it gave up).
+// its training running until the next turn's model call and then its judgement have started:
+// an episode that waited for both choices before either would stall here (and the training
+// notes it gave up).
 type overlapTrainer struct {
-	seat, k int
-	lane    *nn.Pool
-	calls   *callCounter
-	log     *trainLog
+	seat, k       int
+	lane          *nn.Pool
+	calls, judges *callCounter
+	log           *trainLog
 }
 
 // trainLog counts the trainings and notes what went wrong in them.
@@ -103,6 +114,8 @@ func (o *overlapTrainer) Select(turn int, _ []float64) (policy.Choice, error) {
 			problem = fmt.Sprintf("urgent = %v, deferred = %v", urgent, deferred)
 		case deferred && !o.calls.await(turn+1):
 			problem = "the next model call never started while this seat trained"
+		case deferred && !o.judges.await(turn+1):
+			problem = "the next turn's judgement never started while this seat trained"
 		}
 		o.log.mu.Lock()
 		defer o.log.mu.Unlock()
@@ -116,8 +129,9 @@ func (o *overlapTrainer) Select(turn int, _ []float64) (policy.Choice, error) {
 }
 
 // In a world without hidden state the next speaker's choice is all the next turn waits for: the
-// other seat's training (background priority) runs on while the next model call is made, and the
-// episode waits for it only before the Environment steps. Under every credit assignment.
+// other seat's training (background priority) runs on while the next model call is made and that
+// turn is judged; the episode waits for it only before the policies step again. Under every
+// credit assignment.
 func TestNonSpeakerTrainsDuringNextModelCall(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -126,14 +140,14 @@ func TestNonSpeakerTrainsDuringNextModelCall(t *testing.T) {
 	}{{"all", CreditAll, false}, {"own-turn", CreditOwnTurn, false}, {"alternate", CreditAll, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, sink := testSpec(t, 1, "random")
-			calls := &callCounter{}
-			spec.World = &openWorld{World: spec.World, calls: calls}
+			calls, judges := &callCounter{}, &callCounter{}
+			spec.World = &openWorld{World: spec.World, calls: calls, judges: judges}
 			spec.Pool, _ = nn.NewPool(2) // so a held background training cannot block the urgent one
 			spec.MaxTurns, spec.Credit = 6, tc.credit
 			spec.Policy.AlternateOptimization = tc.alternate
 			log := &trainLog{}
 			spec.NewPolicy = func(seat int, p policy.Params) (policy.Policy, error) {
-				return &overlapTrainer{seat: seat, k: len(p.Arms), lane: p.Pool, calls: calls, log: log}, nil
+				return &overlapTrainer{seat: seat, k: len(p.Arms), lane: p.Pool, calls: calls, judges: judges, log: log}, nil
 			}
 			if _, err := Run(context.Background(), spec); err != nil {
 				t.Fatal(err)

@@ -48,6 +48,7 @@ type episodeActor struct {
 	policies  [sotopia.Seats]*actor.PID
 	lanes     [sotopia.Seats]*nn.Pool // each policy's way into the training pool (choices.go)
 	choices   [sotopia.Seats]seatChoice
+	then      func(actor.Context) // what phaseChoice leads to once the choices are in (whenChosen)
 	// callsModels marks the seats whose policy calls the world's models as it steps.
 	callsModels [sotopia.Seats]bool
 	next        int // the seat that acts next, as the Environment said after the last step
@@ -122,7 +123,7 @@ func (e *episodeActor) Receive(c actor.Context) {
 			return
 		}
 		e.final = m.Judgement
-		e.endPolicies(c)
+		e.whenChosen(c, e.endPolicies)
 	case *messages.PolicySaved:
 		e.onPolicySaved(c, m)
 	case *messages.Stored:
@@ -301,10 +302,6 @@ func (e *episodeActor) onAction(c actor.Context, m *messages.Action) {
 		return
 	}
 	e.action = *m
-	if !e.settled(true) {
-		e.awaitDeferred()
-		return
-	}
 	e.stepEnv(c)
 }
 
@@ -323,6 +320,7 @@ func (e *episodeActor) onStepped(c actor.Context, m *messages.Stepped) {
 	e.turn, e.dialogue, e.next = m.Turn, m.Dialogue, m.Next
 	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: e.log, Reason: m.Reason})
 	e.book.RecordStep(e.action.Seat, e.action.Action, e.action.Note)
+	e.markStale()
 	req := m.Judge
 	switch {
 	case m.Done:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 
 	"time"
 
@@ -148,7 +147,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, err
 	}
 	if spec.Pool == nil {
-		pool, err := nn.NewPool(runtime.GOMAXPROCS(0))
+		pool, err := nn.NewPool(nn.DefaultWorkers())
 		if err != nil {
 			return nil, err
 		}

@@ -50,7 +50,7 @@ type Spec struct {
 	Carry      *PolicyCarry
 	Strategies []sotopia.Strategy
 	// Pool trains the neural policies' surrogates on a bounded set of workers shared by every
-	// episode of the run; nil makes Run create one sized to GOMAXPROCS.
+	// episode of the run; nil makes Run create one of nn.DefaultWorkers().
 	Pool *nn.Pool
 	// UseContext embeds the dialogue every turn and passes it to the policies (for the built-in
 	// policies, only when the bandit reads it: policy.ReadsContext).

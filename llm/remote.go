@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,24 +135,17 @@ func (m *remoteModel) Embed(ctx context.Context, req EmbedRequest) (EmbedRespons
 	}
 	var out EmbedResponse
 	retries, err := m.withRetries(ctx, "embed", estimateTokens(chars), func(ctx context.Context, opts ...option.RequestOption) (int64, error) {
-		r, err := m.ep.embed.New(ctx, params, withProvider(opts, req.Provider)...)
-		if err != nil {
+		var body []byte
+		opts = append(slices.Clip(withProvider(opts, req.Provider)), option.WithResponseBodyInto(&body))
+		if _, err := m.ep.embed.New(ctx, params, opts...); err != nil {
 			return 0, err
 		}
-		vecs := make([][]float64, len(req.Input))
-		for _, d := range r.Data {
-			if d.Index < 0 || int(d.Index) >= len(vecs) || vecs[d.Index] != nil {
-				return r.Usage.PromptTokens, fmt.Errorf("%w: embedding index %d for %d inputs", ErrBadResponse, d.Index, len(vecs))
-			}
-			vecs[d.Index] = d.Embedding
+		vecs, tokens, err := decodeEmbeddings(body, len(req.Input))
+		if err != nil {
+			return tokens, err
 		}
-		for i, v := range vecs {
-			if len(v) == 0 {
-				return r.Usage.PromptTokens, fmt.Errorf("%w: no embedding for input %d", ErrBadResponse, i)
-			}
-		}
-		out = EmbedResponse{Vectors: vecs, Usage: Usage{Calls: 1, PromptTokens: r.Usage.PromptTokens}}
-		return r.Usage.PromptTokens, nil
+		out = EmbedResponse{Vectors: vecs, Usage: Usage{Calls: 1, PromptTokens: tokens}}
+		return tokens, nil
 	})
 	if err != nil {
 		return EmbedResponse{}, err

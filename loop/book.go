@@ -113,16 +113,39 @@ func (b *Book) EpisodeSpec() sotopia.EpisodeSpec {
 func (b *Book) RecordStep(seat int, a sotopia.AgentAction, note string) {
 	rec := sotopia.TurnRecord{Turn: b.env.Turn, Seat: seat, Action: a, ActionNote: note}
 	for s := range sotopia.Seats {
-		st := sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm, ArmProb: b.Current[s].Prob}
-		if a, c, ok := b.arm(s, st.Arm); ok {
-			st.ArmID = a.ID
-			if c != nil { // a created arm: its record carries what the pool cannot give a reader
-				st.ArmText, st.ArmParents, st.ArmOperator = a.Text, c.parents, c.operator
-			}
-		}
-		rec.Seats = append(rec.Seats, st)
+		rec.Seats = append(rec.Seats, b.seatTurn(s))
 	}
 	b.Turns = append(b.Turns, rec)
+}
+
+// seatTurn is seat s's part of a record: whether it learns and its active arm.
+func (b *Book) seatTurn(s int) sotopia.SeatTurn {
+	st := sotopia.SeatTurn{Optimised: b.spec.Optimised[s], Arm: b.Current[s].Arm, ArmProb: b.Current[s].Prob}
+	if a, c, ok := b.arm(s, st.Arm); ok {
+		st.ArmID = a.ID
+		if c != nil { // a created arm: its record carries what the pool cannot give a reader
+			st.ArmText, st.ArmParents, st.ArmOperator = a.Text, c.parents, c.operator
+		}
+	}
+	return st
+}
+
+// RefreshSeat rewrites the last record's arm of seat s from its active arm: a choice made for
+// that step that landed after the step was recorded (a deferred choice, actors/choices.go). Its
+// reward and scores stay. A record that already holds a regret cannot be refreshed: the regret
+// was computed for the arm it replaces (deferral never happens in worlds that know it).
+func (b *Book) RefreshSeat(s int) error {
+	if len(b.Turns) == 0 {
+		return fmt.Errorf("seat %d arm: no step recorded to write it into", s)
+	}
+	st := &b.Turns[len(b.Turns)-1].Seats[s]
+	if st.Regret != nil {
+		return fmt.Errorf("seat %d arm of turn %d: chosen after its regret was computed", s, b.Turns[len(b.Turns)-1].Turn)
+	}
+	fresh := b.seatTurn(s)
+	st.Optimised, st.Arm, st.ArmProb, st.ArmID = fresh.Optimised, fresh.Arm, fresh.ArmProb, fresh.ArmID
+	st.ArmText, st.ArmParents, st.ArmOperator = fresh.ArmText, fresh.ArmParents, fresh.ArmOperator
+	return nil
 }
 
 // ApplyJudgement fills the last record with each seat's reward, scores and, where the world knows

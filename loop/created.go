@@ -29,13 +29,17 @@ func (b *Book) AddCreated(seat int, m policy.Member) {
 	}
 }
 
-// NoteEvolution adds the optimiser steps a seat's policy took after the last step to its turn
-// record.
-func (b *Book) NoteEvolution(seat int, events []sotopia.OptimiserEvent) {
+// NoteEvolution adds the optimiser steps a seat's policy took after the step of turn to that
+// step's record (the last one, or the one before when the choice was deferred past the next).
+func (b *Book) NoteEvolution(seat, turn int, events []sotopia.OptimiserEvent) {
 	if len(events) == 0 || len(b.Turns) == 0 {
 		return
 	}
-	st := &b.Turns[len(b.Turns)-1].Seats[seat]
+	i := len(b.Turns) - 1
+	for i > 0 && b.Turns[i].Turn > turn {
+		i--
+	}
+	st := &b.Turns[i].Seats[seat]
 	st.Evolution = append(st.Evolution, events...)
 }
 

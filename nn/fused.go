@@ -98,10 +98,12 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 			coefs[o*4*gradGroups+r] = c
 		}
 	}
-	var gx, dx [4][]float64
+	gxs, dxs := t.gxs[:0], t.dxs[:0]
 	for s := 0; s < in; s += blockLen {
 		e := min(s+blockLen, in)
 		e8 := max(min(e, n8), s)
+		// The block's row groups are the same for every unit.
+		gxs, dxs = groups(gxs[:0], x, gradGroups, s, e), groups(dxs[:0], next, dotGroups, s, e)
 		for o := 0; o < units; o++ {
 			row := o * in
 			wBlk := w[row+s : row+e]
@@ -114,11 +116,11 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 			g := t.blk[:e-s]
 			clear(g)
 			for q := 0; q+1 < gradGroups; q++ {
-				group(&gx, x, 4*q, s, e)
+				gx := &gxs[q]
 				t.k.axpy4((*[4]float64)(coef[4*q:4*q+4]), gx[0], gx[1], gx[2], gx[3], g)
 			}
 			last := 4 * (gradGroups - 1)
-			group(&gx, x, last, s, e)
+			gx := &gxs[gradGroups-1]
 			lastCoef := (*[4]float64)(coef[last : last+4])
 			firstDot := 0
 			switch {
@@ -129,16 +131,17 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 				t.k.axpy4(lastCoef, gx[0], gx[1], gx[2], gx[3], g)
 				t.k.adam(wBlk, mBlk, vBlk, g, ac)
 			default:
-				group(&dx, next, 0, s, e)
-				t.k.adamFused(wBlk, mBlk, vBlk, g, ac, lastCoef, &gx, &dx, (*[4 * lanes]float64)(lane[:4*lanes]))
+				t.k.adamFused(wBlk, mBlk, vBlk, g, ac, lastCoef, gx, &dxs[0], (*[4 * lanes]float64)(lane[:4*lanes]))
 				firstDot = 1
 			}
 			for q := firstDot; q < dotGroups; q++ {
-				group(&dx, next, 4*q, s, e)
-				t.k.dotLanes4(w[row+s:row+e8], dx[0], dx[1], dx[2], dx[3], (*[4 * lanes]float64)(lane[4*lanes*q:4*lanes*(q+1)]))
+				dx := &dxs[q]
+				n := e8 - s
+				t.k.dotLanes4(w[row+s:row+e8], dx[0][:n], dx[1][:n], dx[2][:n], dx[3][:n], (*[4 * lanes]float64)(lane[4*lanes*q:4*lanes*(q+1)]))
 			}
 		}
 	}
+	t.gxs, t.dxs = gxs, dxs
 	for o := 0; o < units; o++ {
 		wRow := w[o*in : (o+1)*in]
 		lane := acc[o*perUnit : (o+1)*perUnit]
@@ -148,14 +151,19 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 	}
 }
 
-// group points dst at columns [s, e) of rows[from:from+4]; missing rows repeat rows[from]
-// (their coefficient is 0, or their lanes are discarded).
-func group(dst *[4][]float64, rows [][]float64, from, s, e int) {
-	for q := range 4 {
-		r := from + q
-		if r >= len(rows) {
-			r = from
+// groups appends, per group of four rows, the rows' columns [s, e); a short last group repeats
+// its first row (its coefficient is 0, or its lanes are discarded).
+func groups(dst [][4][]float64, rows [][]float64, count, s, e int) [][4][]float64 {
+	for q := range count {
+		var g [4][]float64
+		for k := range 4 {
+			r := 4*q + k
+			if r >= len(rows) {
+				r = 4 * q
+			}
+			g[k] = rows[r][s:e]
 		}
-		dst[q] = rows[r][s:e]
+		dst = append(dst, g)
 	}
+	return dst
 }

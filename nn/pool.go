@@ -53,6 +53,26 @@ func (p *Pool) Stats() PoolStats {
 	return PoolStats{Jobs: p.s.jobs.Load(), CPU: time.Duration(p.s.cpu.Load())}
 }
 
+// defaultWorkers is DefaultWorkers' answer when set (SetDefaultWorkers).
+var defaultWorkers atomic.Int64
+
+// SetDefaultWorkers sets how many training workers DefaultWorkers gives (n >= 1): the command
+// sets the cores it found before raising GOMAXPROCS above them.
+func SetDefaultWorkers(n int) {
+	if n >= 1 {
+		defaultWorkers.Store(int64(n))
+	}
+}
+
+// DefaultWorkers is the size of a pool made for a whole run: the value SetDefaultWorkers set, else
+// GOMAXPROCS.
+func DefaultWorkers() int {
+	if n := defaultWorkers.Load(); n > 0 {
+		return int(n)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
 // NewPool makes a pool of workers workspaces; their buffers are allocated on first use.
 func NewPool(workers int) (*Pool, error) {
 	if workers < 1 {

@@ -137,3 +137,16 @@ func TestPoolStats(t *testing.T) {
 		t.Fatalf("stats %+v: want 3 jobs and about 40 ms of CPU (the sleep not counted)", st)
 	}
 }
+
+func TestDefaultWorkersFollowsGOMAXPROCSUntilSet(t *testing.T) {
+	if defaultWorkers.Load() == 0 && DefaultWorkers() != runtime.GOMAXPROCS(0) {
+		t.Fatalf("unset: %d workers, GOMAXPROCS %d", DefaultWorkers(), runtime.GOMAXPROCS(0))
+	}
+	old := defaultWorkers.Load()
+	defer defaultWorkers.Store(old)
+	SetDefaultWorkers(0) // ignored
+	SetDefaultWorkers(5)
+	if DefaultWorkers() != 5 {
+		t.Fatalf("set 5: %d", DefaultWorkers())
+	}
+}

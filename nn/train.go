@@ -41,11 +41,12 @@ type trainer struct {
 	yb       []float64 // targets of the batch
 
 	order, spare []int
-	rowsX        [][]float64   // input rows of the current batch
-	rowsNext     [][]float64   // input rows of the next batch
-	rowsA        [][][]float64 // per layer: activation rows
-	rowsDA       [][][]float64 // per layer: activation-gradient rows
-	rowsW        [][][]float64 // per layer: weight rows
+	rowsX        [][]float64    // input rows of the current batch
+	rowsNext     [][]float64    // input rows of the next batch
+	rowsA        [][][]float64  // per layer: activation rows
+	rowsDA       [][][]float64  // per layer: activation-gradient rows
+	rowsW        [][][]float64  // per layer: weight rows
+	gxs, dxs     [][4][]float64 // a block's groups of four rows (fusedFirstLayer)
 	step         int
 }
 

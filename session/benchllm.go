@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/also-project/also/config"
@@ -151,7 +152,7 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 			cfg.EmbeddingDim = 4096
 		}
 	}
-	srv := fakellm.Start(fakellm.Config{Latency: cfg.Latency, NoRecord: true, Handler: benchScript(), EmbeddingDim: cfg.EmbeddingDim})
+	srv := fakellm.Start(fakellm.Config{Latency: cfg.Latency, NoRecord: true, Handler: benchScript(cfg.EmbeddingDim), EmbeddingDim: cfg.EmbeddingDim})
 	defer srv.Close()
 
 	run := config.DefaultRun()
@@ -171,7 +172,7 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 	for i := range run.Tasks {
 		run.Tasks[i] = all[i%len(all)].PK
 	}
-	pool, err := nn.NewPool(runtime.GOMAXPROCS(0))
+	pool, err := nn.NewPool(nn.DefaultWorkers())
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +202,9 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 
 // benchScript answers by model id with fixed replies: the fake server shares the machine with
 // the run, so it does as little as it can (no prompt scanning or hashing, see sotopiaScript).
-func benchScript() fakellm.Handler {
+// Its embeddings are benchVector's, whose cost does not grow with the text's length as
+// fakellm.HashVector's does (a dialogue's embedding cost it milliseconds at 4096-d).
+func benchScript(dim int) fakellm.Handler {
 	var scores [sotopia.Seats]sotopia.Scores
 	for seat := range scores {
 		for d, info := range sotopia.Dimensions {
@@ -213,12 +216,37 @@ func benchScript() fakellm.Handler {
 	return func(r fakellm.Request) fakellm.Reply {
 		switch {
 		case r.Kind == fakellm.KindEmbeddings:
-			return fakellm.Reply{}
+			vecs := make([][]float64, len(r.Input))
+			for i, text := range r.Input {
+				vecs[i] = benchVector(text, dim)
+			}
+			return fakellm.Reply{Vectors: vecs}
 		case r.Model == "judge":
 			return judge
 		}
 		return agent
 	}
+}
+
+// benchVector is a deterministic unit vector for text: one FNV-1a hash of the text seeds a PCG
+// stream that fills the dimensions.
+func benchVector(text string, dim int) []float64 {
+	h := fnv.New64a()
+	h.Write([]byte(text))
+	rng := rand.New(rand.NewPCG(h.Sum64(), uint64(dim)))
+	v := make([]float64, dim)
+	var norm float64
+	for i := range v {
+		v[i] = rng.Float64()*2 - 1
+		norm += v[i] * v[i]
+	}
+	if norm > 0 {
+		inv := 1 / math.Sqrt(norm)
+		for i := range v {
+			v[i] *= inv
+		}
+	}
+	return v
 }
 
 func perJob(r *BenchLLMResult) float64 {
@@ -241,7 +269,7 @@ func WriteBenchLLM(w io.Writer, r *BenchLLMResult) {
 		r.CPUFloor.Seconds(), r.TrainJobs, perJob(r), r.Cores)
 	fmt.Fprintf(w, "ratio %8.3f  (wall / max(ideal, floor))\n", r.Ratio)
 	if r.CPU > 0 {
-		fmt.Fprintf(w, "cpu   %8.3fs  (%.2f cores busy on average, %d available to Go; the fake server's share included)\n",
-			r.CPU.Seconds(), r.CPU.Seconds()/r.Wall.Seconds(), runtime.GOMAXPROCS(0))
+		fmt.Fprintf(w, "cpu   %8.3fs  (%.2f cores busy on average of %d; the fake server's share included)\n",
+			r.CPU.Seconds(), r.CPU.Seconds()/r.Wall.Seconds(), r.Cores)
 	}
 }

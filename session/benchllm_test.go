@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,19 @@ func TestBenchLLMConfigNamesTheBadField(t *testing.T) {
 		if _, err := BenchLLM(context.Background(), c); err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("%s: %v", field, err)
 		}
+	}
+}
+
+func TestBenchVectorIsADeterministicUnitVectorPerText(t *testing.T) {
+	a, again, b := benchVector("arm one", 4096), benchVector("arm one", 4096), benchVector("arm two", 4096)
+	norm := 0.0
+	for i, x := range a {
+		norm += x * x
+		if again[i] != x {
+			t.Fatal("not deterministic")
+		}
+	}
+	if math.Abs(norm-1) > 1e-12 || len(a) != 4096 || slices.Equal(a, b) {
+		t.Fatalf("norm %v, len %d, equal across texts %v", norm, len(a), slices.Equal(a, b))
 	}
 }

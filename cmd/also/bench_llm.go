@@ -11,6 +11,7 @@ import (
 func newBenchLLMCmd() *cobra.Command {
 	c := session.DefaultBenchLLMConfig()
 	var verbose bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "llm",
 		Short: "Wall time of full episodes against a fake model server vs. the latency-bound ideal",
@@ -30,7 +31,14 @@ With --bandit-type also the fake embeddings default to the paper's 4096 dimensio
 			if verbose {
 				c.Log = cmd.ErrOrStderr()
 			}
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
 			res, err := session.BenchLLM(cmd.Context(), c)
+			if perr := stop(); err == nil {
+				err = perr
+			}
 			if err != nil {
 				return err
 			}
@@ -48,5 +56,6 @@ With --bandit-type also the fake embeddings default to the paper's 4096 dimensio
 	fs.IntVar(&c.EmbeddingDim, "embedding-dim", c.EmbeddingDim, "length of the fake embeddings (0 = 4096 with --bandit-type also, else 8)")
 	fs.StringVar(&c.Dir, "dir", c.Dir, "directory for the run's store and folder (default: a temporary one, removed)")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "progress lines on stderr")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (go tool pprof) to this file")
 	return cmd
 }

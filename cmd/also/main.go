@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 
@@ -26,6 +27,7 @@ func main() {
 	// what matters (pending episodes), so its lines go to our logger at debug level.
 	redis.SetLogger(redisLog{})
 	tuneGC(os.Getenv)
+	reserveProc(os.Getenv)
 	if err := nn.KernelsError(); err != nil {
 		fmt.Fprintln(os.Stderr, "also:", err)
 		os.Exit(2)
@@ -68,4 +70,19 @@ func tuneGC(getenv func(string) string) {
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(4 << 30)
 	}
+}
+
+// reserveProc gives Go one more P than the cores it found, and the training pools those cores
+// (nn.DefaultWorkers). With as many Ps as training workers, a model's reply that arrives while
+// both train waits for a worker's 10 ms time slice to end before its goroutine runs: measured,
+// 25 ms more per model call with 16 episodes at 4096-d. The spare P runs the replies and the
+// actors' messages at once, and the kernel shares the cores among the threads. An explicit
+// GOMAXPROCS is left as it is.
+func reserveProc(getenv func(string) string) {
+	if getenv("GOMAXPROCS") != "" {
+		return
+	}
+	cores := runtime.GOMAXPROCS(0)
+	nn.SetDefaultWorkers(cores)
+	runtime.GOMAXPROCS(cores + 1)
 }

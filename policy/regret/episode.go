@@ -107,7 +107,7 @@ func newPlan(opts Options) (*plan, error) {
 	if p.strategies, err = sotopia.Strategies(opts.StrategyVersion); err != nil {
 		return nil, fmt.Errorf("strategy version: %w", err)
 	}
-	if p.pool, err = nn.NewPool(runtime.GOMAXPROCS(0)); err != nil {
+	if p.pool, err = nn.NewPool(nn.DefaultWorkers()); err != nil {
 		return nil, err
 	}
 	for _, opp := range p.opponents {

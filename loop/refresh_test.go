@@ -1,0 +1,61 @@
+package loop
+
+import (
+	"testing"
+
+	"github.com/also-project/also/policy"
+	"github.com/also-project/also/sotopia"
+)
+
+// A deferred choice lands after the next step was recorded with the seat's old arm: RefreshSeat
+// writes the new arm into that record and keeps its judgement; the optimiser events of the step
+// the choice followed go to that step's record, not the newer one.
+func TestRefreshSeatAndEvolutionOfADeferredChoice(t *testing.T) {
+	b := newTestBook(t, CreditAll, [2]bool{true, true})
+	env := newTestEnv(t, b)
+	step := func(seat int) {
+		t.Helper()
+		act := sotopia.AgentAction{ActionType: sotopia.ActionSpeak, Argument: "hi"}
+		if _, _, _, err := env.Step(seat, act); err != nil {
+			t.Fatal(err)
+		}
+		b.SetEnv(EnvState{Turn: env.Turn()})
+		b.RecordStep(seat, act, "")
+	}
+	if err := b.RefreshSeat(1); err == nil {
+		t.Fatal("refreshed a seat before any step was recorded")
+	}
+	step(0)
+	turn1 := b.Turns[0].Turn
+	step(1) // seat 0's choice after turn 1 is still out
+	scores := sotopia.Scores{7, 0, 5, 0, 0, 0, 8}
+	b.ApplyJudgement(sotopia.Judgement{Scores: [2]sotopia.Scores{scores, scores}})
+	if _, err := b.Choose(0, policy.Choice{Arm: 4, Prob: 0.3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RefreshSeat(0); err != nil {
+		t.Fatal(err)
+	}
+	got := b.Turns[1].Seats[0]
+	if got.Arm != 4 || got.ArmProb != 0.3 || got.ArmID != b.Arms[0][4].ID || got.Reward == nil || *got.Scores != scores {
+		t.Fatalf("refreshed record %+v", got)
+	}
+	if b.Turns[0].Seats[0].Arm != 0 {
+		t.Fatal("the refresh touched the record before")
+	}
+	ev := []sotopia.OptimiserEvent{{Operator: "mutate"}}
+	b.NoteEvolution(0, turn1, ev)
+	if len(b.Turns[0].Seats[0].Evolution) != 1 || len(b.Turns[1].Seats[0].Evolution) != 0 {
+		t.Fatalf("evolution of turn %d went to %+v", turn1, b.Turns)
+	}
+	b.NoteEvolution(0, b.Turns[1].Turn, ev)
+	if len(b.Turns[1].Seats[0].Evolution) != 1 {
+		t.Fatal("evolution of the last turn not on its record")
+	}
+	// A record whose regret was computed for the arm it held cannot take another.
+	step(0)
+	b.ApplyJudgement(sotopia.Judgement{Scores: [2]sotopia.Scores{scores, scores}, Expected: [2][]float64{make([]float64, 13), nil}})
+	if err := b.RefreshSeat(0); err == nil {
+		t.Fatal("refreshed a record holding a regret")
+	}
+}
