@@ -82,6 +82,15 @@ func (v *embedVector) fromBase64(b []byte) error {
 
 // decodeEmbeddings turns a response body into one vector per input, in input order.
 func decodeEmbeddings(body []byte, inputs int) ([][]float64, int64, error) {
+	if vecs, tokens, ok := scanEmbeddings(body, inputs); ok {
+		return vecs, tokens, nil
+	}
+	return decodeEmbeddingsJSON(body, inputs)
+}
+
+// decodeEmbeddingsJSON is the full decoder (encoding/json), for any response scanEmbeddings does
+// not take, and the errors.
+func decodeEmbeddingsJSON(body []byte, inputs int) ([][]float64, int64, error) {
 	var r embedResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, 0, fmt.Errorf("%w: embeddings response: %v", ErrBadResponse, err)

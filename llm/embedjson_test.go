@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,6 +113,103 @@ func BenchmarkDecodeEmbedding4096(b *testing.B) {
 			var r openai.CreateEmbeddingResponse
 			if err := json.Unmarshal(body, &r); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The fast path takes the usual responses and gives exactly the full decoder's vectors; anything
+// unusual it leaves to the full decoder, whose answer (vectors or error) is then decodeEmbeddings'.
+func TestScanEmbeddingsAgreesWithTheFullDecoder(t *testing.T) {
+	nums := []string{"0", "-0", "1", "-1E-7", "3.0e+2", "0.1234567", "-2.5e-05", "12345678901234567890"}
+	usual := map[string]string{
+		"compact": `{"object":"list","data":[{"object":"embedding","index":1,"embedding":[` + strings.Join(nums, ",") +
+			`]},{"object":"embedding","index":0,"embedding":[1,2]}],"model":"m","usage":{"prompt_tokens":9,"total_tokens":9}}`,
+		"spaced": "{ \"data\" : [ { \"embedding\" :\n [ 1.5 , -2 ,\t3e1 ] , \"index\" : 0 } ] , \"usage\" : { \"prompt_tokens\" : 4 } }",
+		"empty":  `{"data":[{"index":0,"embedding":[]}]}`,
+	}
+	for name, body := range usual {
+		inputs := strings.Count(body, `"index"`)
+		fast, ft, ok := scanEmbeddings([]byte(body), inputs)
+		full, jt, err := decodeEmbeddingsJSON([]byte(body), inputs)
+		if name == "empty" {
+			if ok || err == nil {
+				t.Errorf("empty vector: fast ok %v, full err %v", ok, err)
+			}
+			continue
+		}
+		if !ok || err != nil || ft != jt || len(fast) != len(full) {
+			t.Fatalf("%s: fast ok %v tokens %d, full err %v tokens %d", name, ok, ft, err, jt)
+		}
+		for i := range fast {
+			for j := range fast[i] {
+				if math.Float64bits(fast[i][j]) != math.Float64bits(full[i][j]) {
+					t.Fatalf("%s: vector %d value %d: %v, full %v", name, i, j, fast[i][j], full[i][j])
+				}
+			}
+		}
+	}
+	unusual := map[string]string{
+		"base64":           `{"data":[{"index":0,"embedding":"AACAPw=="}]}`,
+		"plus sign":        `{"data":[{"index":0,"embedding":[+1]}]}`,
+		"leading zero":     `{"data":[{"index":0,"embedding":[01]}]}`,
+		"bare fraction":    `{"data":[{"index":0,"embedding":[.5]}]}`,
+		"nan":              `{"data":[{"index":0,"embedding":[NaN]}]}`,
+		"hex":              `{"data":[{"index":0,"embedding":[0x1p-2]}]}`,
+		"short exponent":   `{"data":[{"index":0,"embedding":[1e]}]}`,
+		"trailing comma":   `{"data":[{"index":0,"embedding":[1,]}]}`,
+		"unclosed":         `{"data":[{"index":0,"embedding":[1,2`,
+		"key in a key":     `{"data":[{"index":0,"x\"embedding":[9],"embedding":[1]}]}`,
+		"embedding object": `{"data":[{"index":0,"embedding":{"a":[1]}}]}`,
+		"two embeddings":   `{"data":[{"index":0,"embedding":[1],"embedding":[2]}]}`,
+	}
+	for name, body := range unusual {
+		fast, _, ok := scanEmbeddings([]byte(body), 1)
+		full, _, err := decodeEmbeddingsJSON([]byte(body), 1)
+		if ok && (err != nil || !slices.Equal(fast[0], full[0])) {
+			t.Errorf("%s: the fast path took it (%v) where the full decoder says %v, %v", name, fast, full, err)
+		}
+		got, _, gerr := decodeEmbeddings([]byte(body), 1)
+		if (gerr == nil) != (err == nil) || (err == nil && !slices.Equal(got[0], full[0])) {
+			t.Errorf("%s: decodeEmbeddings %v, %v; full decoder %v, %v", name, got, gerr, full, err)
+		}
+	}
+	if _, _, ok := scanEmbeddings([]byte(unusual["base64"]), 1); ok {
+		t.Error("the fast path took a base64 embedding")
+	}
+}
+
+// FuzzScanEmbeddings: whatever the body, the fast path either gives up or agrees with the full
+// decoder bit for bit (go test -fuzz ScanEmbeddings ./llm explores beyond the seeds).
+func FuzzScanEmbeddings(f *testing.F) {
+	for _, s := range []string{
+		`{"data":[{"index":0,"embedding":[1,2.5e-3,-0]}],"usage":{"prompt_tokens":3}}`,
+		`{"data":[{"index":1,"embedding":[1]},{"index":0,"embedding":[2]}]}`,
+		`{"data":[{"object":"embedding","index":0,"embedding":[ 1 ,2 ]}]}`,
+		`{"data":[{"index":0,"embedding":"AACAPw=="}]}`,
+	} {
+		f.Add([]byte(s), 2)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, inputs int) {
+		if inputs < 0 || inputs > 8 {
+			return
+		}
+		fast, ft, ok := scanEmbeddings(body, inputs)
+		if !ok {
+			return
+		}
+		full, jt, err := decodeEmbeddingsJSON(body, inputs)
+		if err != nil || ft != jt || len(fast) != len(full) {
+			t.Fatalf("fast path took %q: full decoder err %v", body, err)
+		}
+		for i := range fast {
+			if len(fast[i]) != len(full[i]) {
+				t.Fatalf("%q: vector %d lengths %d, %d", body, i, len(fast[i]), len(full[i]))
+			}
+			for j := range fast[i] {
+				if math.Float64bits(fast[i][j]) != math.Float64bits(full[i][j]) {
+					t.Fatalf("%q: vector %d value %d differs", body, i, j)
+				}
 			}
 		}
 	})

@@ -113,8 +113,7 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 			}
 			coef := coefs[o*4*gradGroups : (o+1)*4*gradGroups]
 			lane := acc[o*perUnit : (o+1)*perUnit]
-			g := t.blk[:e-s]
-			clear(g)
+			g := t.blk[:e-s] // zero: grow cleared it and every use leaves it so
 			for q := 0; q+1 < gradGroups; q++ {
 				gx := &gxs[q]
 				t.k.axpy4((*[4]float64)(coef[4*q:4*q+4]), gx[0], gx[1], gx[2], gx[3], g)
@@ -127,9 +126,11 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 			case !adam:
 				t.k.axpy4(lastCoef, gx[0], gx[1], gx[2], gx[3], g)
 				t.k.sgd(wBlk, g, lr, t.cfg.WeightDecay)
+				clear(g)
 			case dotGroups == 0:
 				t.k.axpy4(lastCoef, gx[0], gx[1], gx[2], gx[3], g)
 				t.k.adam(wBlk, mBlk, vBlk, g, ac)
+				clear(g)
 			default:
 				t.k.adamFused(wBlk, mBlk, vBlk, g, ac, lastCoef, gx, &dxs[0], (*[4 * lanes]float64)(lane[:4*lanes]))
 				firstDot = 1

@@ -21,7 +21,8 @@ import "math"
 //   - adamFused(w, m, v, g, c, a, gx, dx, acc) is, per element and in this order,
 //     axpy4(a, gx, g), adam(w, m, v, g) and dotLanes4 of the updated w with dx over the largest
 //     multiple of 8 of len(w): the first layer's whole update of one block in one pass, so the
-//     divider-bound Adam arithmetic hides the gradient and forward FMAs. g is scratch.
+//     divider-bound Adam arithmetic hides the gradient and forward FMAs. g is scratch, left
+//     zeroed over len(w) (the next unit's gradient accumulates into it without a clearing pass).
 type kernels struct {
 	name string
 	isa  kernelISA
@@ -98,6 +99,7 @@ var scalarKernels = kernels{name: "portable", isa: isaPortable}
 func adamFusedScalar(w, m, v, g []float64, c *adamConsts, a *[4]float64, gx, dx *[4][]float64, acc *[4 * lanes]float64) {
 	axpy4Scalar(a, gx[0], gx[1], gx[2], gx[3], g)
 	adamScalar(w, m, v, g, c)
+	clear(g[:len(w)])
 	n8 := len(w) &^ (lanes - 1)
 	dotLanes4Scalar(w[:n8], dx[0], dx[1], dx[2], dx[3], acc)
 }

@@ -158,6 +158,7 @@ func (k *kernels) adamFused(w, m, v, g []float64, c *adamConsts, a *[4]float64, 
 	if n8 < n {
 		axpy4Scalar(a, gx[0][n8:n], gx[1][n8:n], gx[2][n8:n], gx[3][n8:n], g[n8:n])
 		adamScalar(w[n8:], m[n8:n], v[n8:n], g[n8:n], c)
+		clear(g[n8:n])
 	}
 }
 

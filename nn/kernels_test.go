@@ -130,6 +130,11 @@ func testBitIdentical(t *testing.T, fast, slow kernels, off int) {
 			if !slices.Equal(w1, w2) || !slices.Equal(m1, m2) || !slices.Equal(v1, v2) || l1 != l2 {
 				t.Errorf("%s adamFused n=%d off=%d step %d differ", fast.name, n, off, step)
 			}
+			for i := range n { // the gradient scratch is left zeroed for the next unit
+				if g1[i] != 0 || g2[i] != 0 {
+					t.Fatalf("%s adamFused n=%d off=%d: gradient scratch %v / %v at %d, want 0", fast.name, n, off, g1[i], g2[i], i)
+				}
+			}
 		}
 	}
 }

@@ -292,7 +292,8 @@ func sgd(s isa) {
 
 // adamFused(w, m, v, g, n, c, a, rows, acc): per element, g += a0 gx0 + .. + a3 gx3 (axpy4),
 // the Adam step, then the updated w into the dot-product lanes of dx0..dx3 (acc as dotLanes4).
-// rows holds gx0..gx3, dx0..dx3. g is scratch: it is read but not written.
+// rows holds gx0..gx3, dx0..dx3. g is scratch, left zeroed: the next unit's gradient
+// accumulates into it without a clearing pass.
 func adamFused(s isa) {
 	TEXT("adamFused"+s.name, NOSPLIT, "func(w, m, v, grad *float64, n int, c *[8]float64, a *[4]float64, rows *[8]*float64, acc *[32]float64)")
 	Pragma("noescape")
@@ -329,6 +330,8 @@ func adamFused(s isa) {
 			VMOVUPD(Mem{Base: acc, Disp: 8 * (8*q + s.width*h)}, sums[q][h])
 		}
 	}
+	zero := s.vec()
+	VXORPD(zero, zero, zero)
 	i := GP64()
 	XORQ(i, i)
 	Label("loop")
@@ -338,6 +341,7 @@ func adamFused(s isa) {
 		off := s.width * h
 		gv := s.vec()
 		VMOVUPD(elem(g, i, off), gv)
+		VMOVUPD(zero, elem(g, i, off))
 		for q := range gx {
 			t := s.vec()
 			VMOVUPD(elem(gx[q], i, off), t)
