@@ -84,7 +84,11 @@ func skipSpace(b []byte, i int) int {
 // parseNumbers reads JSON numbers separated by commas from b[i:] up to the closing bracket and
 // returns them with the index after the bracket.
 func parseNumbers(b []byte, i int) ([]float64, int, bool) {
-	out := make([]float64, 0, 4096)
+	size := 1
+	if end := bytes.IndexByte(b[i:], ']'); end >= 0 {
+		size += bytes.Count(b[i:i+end], []byte(","))
+	}
+	out := make([]float64, 0, size)
 	i = skipSpace(b, i)
 	if i < len(b) && b[i] == ']' {
 		return out, i + 1, true

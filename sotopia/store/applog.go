@@ -75,7 +75,13 @@ func (l *appendLog) catchUp(apply func(off int64, line []byte) error) (logTail, 
 	if end < l.size {
 		return logTail{}, fmt.Errorf("%s shrank from %d to %d bytes while open: another program changed it; reopen the store", l.path, l.size, end)
 	}
-	r := bufio.NewReaderSize(io.NewSectionReader(l.f, l.size, end-l.size), 1<<20)
+	pending := end - l.size
+	if pending == 0 {
+		// Nothing written since: every save and read checks, so no reader (a buffer of up to
+		// 1 MiB, cleared on allocation) is made for nothing.
+		return logTail{}, nil
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(l.f, l.size, pending), int(min(pending, 1<<20)))
 	off := l.size
 	var tail logTail
 	for {
