@@ -145,31 +145,24 @@ func (s *Server) write(w http.ResponseWriter, req Request, r Reply) {
 		s.count(r.Status)
 		return
 	}
+	var b []byte
+	var err error
 	if req.Kind == KindEmbeddings {
-		b, err := embeddingsBody(req.Model, r)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "encoding reply: "+err.Error(), nil)
-			s.count(http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(b)
-		s.count(http.StatusOK)
-		return
+		b, err = embeddingsBody(req.Model, r)
+	} else {
+		b, err = json.Marshal(map[string]any{
+			"id": "chatcmpl-fake-" + strconv.Itoa(req.Seq), "object": "chat.completion", "created": 0, "model": req.Model,
+			"choices": []map[string]any{{
+				"index": 0, "finish_reason": r.FinishReason, "logprobs": nil,
+				"message": map[string]any{"role": "assistant", "content": r.Content, "refusal": nil},
+			}},
+			"usage": map[string]any{
+				"prompt_tokens": r.PromptTokens, "completion_tokens": r.CompletionTokens,
+				"total_tokens":          r.PromptTokens + r.CompletionTokens,
+				"prompt_tokens_details": map[string]any{"cached_tokens": r.CachedTokens},
+			},
+		})
 	}
-	body := map[string]any{
-		"id": "chatcmpl-fake-" + strconv.Itoa(req.Seq), "object": "chat.completion", "created": 0, "model": req.Model,
-		"choices": []map[string]any{{
-			"index": 0, "finish_reason": r.FinishReason, "logprobs": nil,
-			"message": map[string]any{"role": "assistant", "content": r.Content, "refusal": nil},
-		}},
-		"usage": map[string]any{
-			"prompt_tokens": r.PromptTokens, "completion_tokens": r.CompletionTokens,
-			"total_tokens":          r.PromptTokens + r.CompletionTokens,
-			"prompt_tokens_details": map[string]any{"cached_tokens": r.CachedTokens},
-		},
-	}
-	b, err := json.Marshal(body)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "encoding reply: "+err.Error(), nil)
 		s.count(http.StatusInternalServerError)
