@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -440,23 +441,35 @@ func (e *episodeActor) onPolicySaved(c actor.Context, m *messages.PolicySaved) {
 	if e.phase != phaseSave {
 		return
 	}
-	if m.Error != "" {
-		e.fail(c, m.Error)
+	done, err := e.keepEnd(m)
+	if err != nil {
+		e.fail(c, err.Error())
 		return
 	}
-	if m.Seat < 0 || m.Seat >= sotopia.Seats || e.policies[m.Seat] == nil {
-		e.fail(c, fmt.Sprintf("a policy checkpoint for seat %d, which has no policy", m.Seat))
-		return
+	if done {
+		e.record(c, e.book.Finish(&e.final, ""))
+	}
+}
+
+// keepEnd checks one PolicySaved and keeps its checkpoint; done says every asked seat answered.
+// A second answer for a seat is an error, not a count: counted, it would record the episode
+// before the other seat's state is in.
+func (e *episodeActor) keepEnd(m *messages.PolicySaved) (done bool, err error) {
+	switch {
+	case m.Error != "":
+		return false, errors.New(m.Error)
+	case m.Seat < 0 || m.Seat >= sotopia.Seats || e.policies[m.Seat] == nil:
+		return false, fmt.Errorf("a policy checkpoint for seat %d, which has no policy", m.Seat)
+	case e.ends[m.Seat] != nil:
+		return false, fmt.Errorf("p%d policy checkpoint: a second answer to one request", m.Seat+1)
 	}
 	var cp policy.Checkpoint
 	if err := json.Unmarshal(m.Checkpoint, &cp); err != nil {
-		e.fail(c, fmt.Sprintf("p%d policy checkpoint: %v", m.Seat+1, err))
-		return
+		return false, fmt.Errorf("p%d policy checkpoint: %v", m.Seat+1, err)
 	}
 	e.ends[m.Seat] = &cp
-	if e.pending--; e.pending == 0 {
-		e.record(c, e.book.Finish(&e.final, ""))
-	}
+	e.pending--
+	return e.pending == 0, nil
 }
 
 func (e *episodeActor) childName(id string) string {

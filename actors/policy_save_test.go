@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -47,7 +48,21 @@ func TestPolicyActorAnswersSavePolicy(t *testing.T) {
 	}
 
 	carry := &PolicyCarry{Strategy: "v3", Strategies: spec.Strategies}
-	saved := ask(spawn(carry), &messages.SavePolicy{}).(*messages.PolicySaved)
+	fresh := ask(spawn(carry), &messages.SavePolicy{}).(*messages.PolicySaved)
+	// A policy that learnt something, so that a restored one can be told from a fresh one.
+	learner := spawn(carry)
+	var last *policy.Feedback // feedback for the arm the policy chose last
+	for turn := 1; turn <= 4; turn++ {
+		r := ask(learner, &messages.PolicyStep{Turn: turn, Feedback: last, Select: true}).(*messages.PolicyChoice)
+		if r.Error != "" {
+			t.Fatal(r.Error)
+		}
+		last = &policy.Feedback{Turn: turn + 1, Arm: r.Choice.Arm, Reward: 0.9}
+	}
+	saved := ask(learner, &messages.SavePolicy{}).(*messages.PolicySaved)
+	if bytes.Equal(saved.Checkpoint, fresh.Checkpoint) {
+		t.Fatal("three updates left the checkpoint as a fresh policy's")
+	}
 	if saved.Error != "" || saved.Seat != 1 {
 		t.Fatalf("PolicySaved %+v", saved)
 	}
@@ -64,8 +79,12 @@ func TestPolicyActorAnswersSavePolicy(t *testing.T) {
 		t.Fatalf("checkpoint %+v: %v", cp, err)
 	}
 	carry.Set(1, cp)
-	if r := ask(spawn(carry), &messages.SavePolicy{}).(*messages.PolicySaved); r.Error != "" {
-		t.Fatalf("a policy restored from the saved checkpoint: %s", r.Error)
+	restored := ask(spawn(carry), &messages.SavePolicy{}).(*messages.PolicySaved)
+	if restored.Error != "" {
+		t.Fatalf("a policy restored from the saved checkpoint: %s", restored.Error)
+	}
+	if !bytes.Equal(restored.Checkpoint, saved.Checkpoint) {
+		t.Fatalf("the restored policy saves %s, not the state it was given %s", restored.Checkpoint, saved.Checkpoint)
 	}
 	if r := ask(spawn(nil), &messages.SavePolicy{}).(*messages.PolicySaved); r.Error == "" {
 		t.Fatal("a policy actor with nothing to carry answered a checkpoint")
