@@ -152,7 +152,8 @@ func BenchLLM(ctx context.Context, cfg BenchLLMConfig) (*BenchLLMResult, error) 
 			cfg.EmbeddingDim = 4096
 		}
 	}
-	srv := fakellm.Start(fakellm.Config{Latency: cfg.Latency, NoRecord: true, Handler: benchScript(cfg.EmbeddingDim), EmbeddingDim: cfg.EmbeddingDim})
+	srv := fakellm.Start(fakellm.Config{Latency: cfg.Latency, NoRecord: true, Handler: benchScript(cfg.EmbeddingDim), EmbeddingDim: cfg.EmbeddingDim,
+		Float32: true})
 	defer srv.Close()
 
 	run := config.DefaultRun()

@@ -148,7 +148,7 @@ func (s *Server) write(w http.ResponseWriter, req Request, r Reply) {
 	var b []byte
 	var err error
 	if req.Kind == KindEmbeddings {
-		b, err = embeddingsBody(req.Model, r)
+		b, err = embeddingsBody(req.Model, r, s.cfg.Float32)
 	} else {
 		b, err = json.Marshal(map[string]any{
 			"id": "chatcmpl-fake-" + strconv.Itoa(req.Seq), "object": "chat.completion", "created": 0, "model": req.Model,
@@ -175,8 +175,9 @@ func (s *Server) write(w http.ResponseWriter, req Request, r Reply) {
 
 // embeddingsBody writes an embeddings response by hand: encoding/json, through reflection, spent
 // more CPU on 4096-d vectors than the client under test (it shares the cores in benchmarks).
-// Each number is the shortest decimal that reads back as the same float64.
-func embeddingsBody(model string, r Reply) ([]byte, error) {
+// Each number is the shortest decimal that reads back as the same float64 (or, with float32, as
+// the same float32).
+func embeddingsBody(model string, r Reply, float32Text bool) ([]byte, error) {
 	size := 128 + len(model)
 	for _, v := range r.Vectors {
 		size += 64 + 24*len(v)
@@ -199,7 +200,11 @@ func embeddingsBody(model string, r Reply) ([]byte, error) {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendFloat(b, x, 'g', -1, 64)
+			if float32Text {
+				b = strconv.AppendFloat(b, float64(float32(x)), 'g', -1, 32)
+			} else {
+				b = strconv.AppendFloat(b, x, 'g', -1, 64)
+			}
 		}
 		b = append(b, "]}"...)
 	}

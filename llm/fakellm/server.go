@@ -114,6 +114,10 @@ type Config struct {
 	Seed    uint64
 	// EmbeddingDim is the length of default embedding vectors (default 8).
 	EmbeddingDim int
+	// Float32 writes embedding values as the hosted APIs do, rounded to float32 and in its
+	// shortest decimal (about 9 digits instead of 17: half the bytes to write and parse). The
+	// client then reads that decimal, not the float64 the handler gave.
+	Float32 bool
 	// APIKey, when set, makes requests without "Authorization: Bearer <APIKey>" fail with 401.
 	APIKey string
 	// NoRecord keeps request bodies out of memory (for benches); counts are still kept.

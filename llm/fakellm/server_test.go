@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -218,4 +220,35 @@ func newServer(tb testing.TB, cfg Config) *Server {
 	s := Start(cfg)
 	tb.Cleanup(s.Close)
 	return s
+}
+
+// Embedding values go out as the shortest decimal of their float64, or with Float32 of their
+// float32 (as hosted APIs write them); a value JSON cannot hold is a 500, not a broken body.
+func TestEmbeddingNumbersFloat64AndFloat32(t *testing.T) {
+	vec := []float64{0.1, -1.0 / 3, 1e-300, 12345.678901234567}
+	for _, f32 := range []bool{false, true} {
+		s := newServer(t, Config{Float32: f32, Handler: func(Request) Reply { return Reply{Vectors: [][]float64{vec}} }})
+		status, _, body := post(t, http.DefaultClient, s.URL()+"/embeddings", "", map[string]any{"model": "e", "input": []string{"a"}})
+		var out struct {
+			Data []struct {
+				Embedding []float64 `json:"embedding"`
+			} `json:"data"`
+		}
+		if status != 200 || json.Unmarshal(body, &out) != nil || len(out.Data) != 1 {
+			t.Fatalf("float32 %v: %d %s", f32, status, body)
+		}
+		for i, x := range vec {
+			want := x
+			if f32 {
+				want, _ = strconv.ParseFloat(strconv.FormatFloat(float64(float32(x)), 'g', -1, 32), 64)
+			}
+			if got := out.Data[0].Embedding[i]; got != want {
+				t.Errorf("float32 %v: value %d read back as %v, want %v", f32, i, got, want)
+			}
+		}
+	}
+	s := newServer(t, Config{Handler: func(Request) Reply { return Reply{Vectors: [][]float64{{math.NaN()}}} }})
+	if status, _, _ := post(t, http.DefaultClient, s.URL()+"/embeddings", "", map[string]any{"model": "e", "input": []string{"a"}}); status != 500 {
+		t.Errorf("NaN embedding: status %d, want 500", status)
+	}
 }
