@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 )
 
 // The embeddings response is decoded here rather than by openai-go: its decoder (reflection
@@ -41,23 +40,12 @@ func (v *embedVector) UnmarshalJSON(b []byte) error {
 	case len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']':
 		return fmt.Errorf("embedding: want an array of numbers, got %.40q", b)
 	}
-	body := bytes.TrimSpace(b[1 : len(b)-1])
-	out := make([]float64, 0, bytes.Count(body, []byte(","))+1)
-	for len(body) > 0 {
-		num := body
-		if i := bytes.IndexByte(body, ','); i >= 0 {
-			num, body = body[:i], body[i+1:]
-			if len(bytes.TrimSpace(body)) == 0 {
-				return fmt.Errorf("embedding: trailing comma after element %d", len(out))
-			}
-		} else {
-			body = nil
-		}
-		f, err := strconv.ParseFloat(string(bytes.TrimSpace(num)), 64)
-		if err != nil {
-			return fmt.Errorf("embedding element %d: %w", len(out), err)
-		}
-		out = append(out, f)
+	out, end, err := parseNumbers(b, 1)
+	if err == nil && end != len(b) {
+		err = fmt.Errorf("embedding: %d bytes after the array", len(b)-end)
+	}
+	if err != nil {
+		return err
 	}
 	*v = out
 	return nil

@@ -3,6 +3,7 @@ package llm
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"unsafe"
 )
@@ -34,8 +35,8 @@ func scanEmbeddings(body []byte, inputs int) (vecs [][]float64, tokens int64, ok
 		if open >= len(rest) || rest[open] != '[' {
 			return nil, 0, false
 		}
-		vec, end, good := parseNumbers(rest, open+1)
-		if !good {
+		vec, end, err := parseNumbers(rest, open+1)
+		if err != nil {
 			return nil, 0, false
 		}
 		skeleton = append(skeleton, rest[:open]...)
@@ -82,8 +83,9 @@ func skipSpace(b []byte, i int) int {
 }
 
 // parseNumbers reads JSON numbers separated by commas from b[i:] up to the closing bracket and
-// returns them with the index after the bracket.
-func parseNumbers(b []byte, i int) ([]float64, int, bool) {
+// returns them with the index after the bracket. Both decoders read arrays with it, so a number
+// parses the same whichever takes the response.
+func parseNumbers(b []byte, i int) ([]float64, int, error) {
 	size := 1
 	if end := bytes.IndexByte(b[i:], ']'); end >= 0 {
 		size += bytes.Count(b[i:i+end], []byte(","))
@@ -91,7 +93,7 @@ func parseNumbers(b []byte, i int) ([]float64, int, bool) {
 	out := make([]float64, 0, size)
 	i = skipSpace(b, i)
 	if i < len(b) && b[i] == ']' {
-		return out, i + 1, true
+		return out, i + 1, nil
 	}
 	for {
 		i = skipSpace(b, i)
@@ -101,23 +103,22 @@ func parseNumbers(b []byte, i int) ([]float64, int, bool) {
 		}
 		tok := b[start:i]
 		if !jsonNumber(tok) {
-			return nil, 0, false
+			return nil, 0, fmt.Errorf("embedding element %d: %.40q is not a JSON number", len(out), tok)
 		}
 		// The token is not kept: the string shares b's bytes only for the call.
 		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(tok), len(tok)), 64)
 		if err != nil {
-			return nil, 0, false
+			return nil, 0, fmt.Errorf("embedding element %d: %w", len(out), err)
 		}
 		out = append(out, f)
 		i = skipSpace(b, i)
-		if i >= len(b) {
-			return nil, 0, false
-		}
-		if b[i] == ']' {
-			return out, i + 1, true
-		}
-		if b[i] != ',' {
-			return nil, 0, false
+		switch {
+		case i >= len(b):
+			return nil, 0, fmt.Errorf("embedding: the array is not closed after element %d", len(out)-1)
+		case b[i] == ']':
+			return out, i + 1, nil
+		case b[i] != ',':
+			return nil, 0, fmt.Errorf("embedding: %q after element %d", b[i], len(out)-1)
 		}
 		i++
 	}
