@@ -16,7 +16,7 @@ import (
 // the episode ends. So that seat's step is deferred: it trains during the next speaker's model
 // call and the next turn's judgement, and its lane into the training pool is marked background
 // meanwhile, urgent once the episode waits for it. The turn's record is written when the
-// Environment steps; a choice that lands after that is written into it then (Book.RefreshSeat),
+// Environment steps; a choice that lands after that is written into it then (loop.Book.Choose),
 // so the records, and therefore the stored episode, are the same as when every choice is
 // awaited at once. loop.DeferChoice decides, and says when a choice is never deferred.
 
@@ -25,9 +25,6 @@ type seatChoice struct {
 	asked    bool // a PolicyStep is out, its PolicyChoice not yet handled
 	acks     int  // SetStrategy acknowledgements still to come (the agent's and the Environment's)
 	deferred bool // the next turn may open without it
-	// stale says the last turn's record was written while this choice was out: the record holds
-	// the arm the seat had before it, to be replaced when the choice lands.
-	stale bool
 }
 
 // policySteps feeds each learning seat its reward and asks the reselecting ones for the next arm
@@ -43,6 +40,7 @@ func (e *episodeActor) stepPolicies(c actor.Context) {
 			lane.SetUrgent(!deferred)
 		}
 		e.choices[st.Seat] = seatChoice{asked: true, deferred: deferred}
+		e.book.ChoiceAsked(st.Seat)
 		c.Request(e.policies[st.Seat], &messages.PolicyStep{Turn: e.turn, Feedback: e.book.Feedback(st.Seat, e.context),
 			Select: st.Select, Context: e.context})
 	}
@@ -58,13 +56,6 @@ func (e *episodeActor) settled(all bool) bool {
 		}
 	}
 	return true
-}
-
-// markStale notes, as the Environment's step is recorded, which seats' choices are still out.
-func (e *episodeActor) markStale() {
-	for seat := range e.choices {
-		e.choices[seat].stale = e.choices[seat].asked
-	}
 }
 
 // whenChosen runs then once every seat's choice is in place: at once, or after the deferred
@@ -106,19 +97,17 @@ func (e *episodeActor) onPolicyChoice(c actor.Context, m *messages.PolicyChoice)
 		e.fail(c, fmt.Sprintf("seat %d policy: %s", m.Seat, m.Error))
 		return
 	}
-	if m.Selected {
+	if !m.Selected {
+		e.book.NoChoice(m.Seat)
+	} else {
 		if m.Created != nil {
 			e.book.AddCreated(m.Seat, *m.Created)
 		}
 		arm, err := e.book.Choose(m.Seat, m.Choice)
-		if err == nil && e.choices[m.Seat].stale {
-			err = e.book.RefreshSeat(m.Seat)
-		}
 		if err != nil {
 			e.fail(c, err.Error())
 			return
 		}
-		e.choices[m.Seat].stale = false
 		// The strategy must be in place (in the agent and the environment's hidden state) before
 		// the seat's next turn: wait for both acknowledgements.
 		e.choices[m.Seat].acks += 2

@@ -321,7 +321,6 @@ func (e *episodeActor) onStepped(c actor.Context, m *messages.Stepped) {
 	e.turn, e.dialogue, e.next = m.Turn, m.Dialogue, m.Next
 	e.book.SetEnv(loop.EnvState{Turn: m.Turn, Messages: e.log, Reason: m.Reason})
 	e.book.RecordStep(e.action.Seat, e.action.Action, e.action.Note)
-	e.markStale()
 	req := m.Judge
 	switch {
 	case m.Done:

@@ -68,6 +68,9 @@ type Book struct {
 	Usage   sotopia.Usage
 	// created holds each seat's arms created during the episode, by index (created.go).
 	created [sotopia.Seats]map[int]createdArm
+	// out marks the seats whose policy step is out (ChoiceAsked until Choose or NoChoice); stale
+	// the seats whose last record was written meanwhile, with the arm the new choice replaces.
+	out, stale [sotopia.Seats]bool
 }
 
 // NewBook starts the bookkeeping of one attempt of a task.
@@ -114,6 +117,7 @@ func (b *Book) RecordStep(seat int, a sotopia.AgentAction, note string) {
 	rec := sotopia.TurnRecord{Turn: b.env.Turn, Seat: seat, Action: a, ActionNote: note}
 	for s := range sotopia.Seats {
 		rec.Seats = append(rec.Seats, b.seatTurn(s))
+		b.stale[s] = b.out[s]
 	}
 	b.Turns = append(b.Turns, rec)
 }
@@ -130,14 +134,17 @@ func (b *Book) seatTurn(s int) sotopia.SeatTurn {
 	return st
 }
 
-// RefreshSeat rewrites the last record's arm of seat s from its active arm: a choice made for
-// that step that landed after the step was recorded (a deferred choice, actors/choices.go). Its
-// reward and scores stay. A record that already holds a regret cannot be refreshed: the regret
-// was computed for the arm it replaces (deferral never happens in worlds that know it).
-func (b *Book) RefreshSeat(s int) error {
-	if len(b.Turns) == 0 {
-		return fmt.Errorf("seat %d arm: no step recorded to write it into", s)
-	}
+// ChoiceAsked notes that seat's policy step is out: a step recorded before its choice lands is
+// written again with it (a deferred choice, actors/choices.go).
+func (b *Book) ChoiceAsked(seat int) { b.out[seat], b.stale[seat] = true, false }
+
+// NoChoice notes the seat's step ended without a new arm.
+func (b *Book) NoChoice(seat int) { b.out[seat], b.stale[seat] = false, false }
+
+// refreshSeat rewrites the last record's arm of seat s from its active arm, keeping its reward
+// and scores. A record that already holds a regret cannot be refreshed: the regret was computed
+// for the arm it replaces (deferral never happens in worlds that know it).
+func (b *Book) refreshSeat(s int) error {
 	st := &b.Turns[len(b.Turns)-1].Seats[s]
 	if st.Regret != nil {
 		return fmt.Errorf("seat %d arm of turn %d: chosen after its regret was computed", s, b.Turns[len(b.Turns)-1].Turn)
@@ -172,13 +179,19 @@ func (b *Book) ApplyJudgement(j sotopia.Judgement) {
 func (b *Book) NoteJudgeError(err string) { b.Turns[len(b.Turns)-1].JudgeError = err }
 
 // Choose makes a policy's choice the seat's active arm and returns that arm, or an error when
-// the policy chose outside the pool.
+// the policy chose outside the pool. If the seat's last step was recorded while this choice was
+// out (ChoiceAsked), that record is given the new arm, as if the choice had been awaited first.
 func (b *Book) Choose(seat int, c policy.Choice) (sotopia.ArmChoice, error) {
 	a, _, ok := b.arm(seat, c.Arm)
 	if !ok {
 		return sotopia.ArmChoice{}, fmt.Errorf("seat %d policy chose arm %d, neither in the pool of %d nor created by it", seat, c.Arm, len(b.Arms[seat]))
 	}
 	b.Current[seat] = c
+	stale := b.stale[seat]
+	b.out[seat], b.stale[seat] = false, false
+	if stale {
+		return a, b.refreshSeat(seat)
+	}
 	return a, nil
 }
 
