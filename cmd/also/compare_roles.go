@@ -60,7 +60,7 @@ func writeStrategies(w io.Writer, tags []loadedTag, evalSet, format string, ds *
 		if err != nil {
 			return usage(err)
 		}
-		if in, err := policy.Lookup(rs.Bandit); err != nil || in.Name != "static" || rs.Optimize == "none" {
+		if !policy.HoldsArm(rs.Bandit) || rs.Optimize == "none" {
 			return usage(fmt.Errorf("--strategies: tag %s ran bandit_type %q with optimize %q, not a static arm held by an optimised seat", t.Tag, rs.Bandit, rs.Optimize))
 		}
 		pool, err := sotopia.Strategies(rs.StrategyVersion)
