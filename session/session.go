@@ -124,6 +124,9 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	if err != nil {
 		return nil, refuse(err)
 	}
+	if err := refuseDispatchedCarry(carry, opt); err != nil {
+		return nil, err
+	}
 	opt.Log = lockedWriter(opt.Log)
 	world := opt.World
 	if world == nil {
