@@ -30,3 +30,26 @@ func BoundPool(bound json.RawMessage) ([]sotopia.Strategy, error) {
 	}
 	return pool, nil
 }
+
+// Role is the part of a tag's bound configuration that decides what the tag played: its bandit
+// and optimised seats, its arm pool and fixed arm, and the checkpoint it started from.
+type Role struct {
+	Bandit          string `json:"bandit_type"`
+	Optimize        string `json:"optimize"`
+	StrategyVersion string `json:"strategy_version"`
+	PolicyIn        string `json:"policy_in"`
+	PolicyFreeze    bool   `json:"policy_freeze"`
+	Policy          struct {
+		StaticArm int `json:"static_arm"`
+	} `json:"policy"`
+}
+
+// BoundRole reads the Role of a tag's bound (stored) configuration. The error is phrased about
+// the configuration, for the caller to prefix with the tag.
+func BoundRole(bound json.RawMessage) (Role, error) {
+	var r Role
+	if err := json.Unmarshal(bound, &r); err != nil {
+		return r, fmt.Errorf("bound configuration: %w", err)
+	}
+	return r, nil
+}

@@ -29,3 +29,13 @@ func TestBoundPool(t *testing.T) {
 		}
 	}
 }
+
+func TestBoundRole(t *testing.T) {
+	r, err := BoundRole(json.RawMessage(`{"bandit_type":"static","optimize":"p1","strategy_version":"v3","policy_in":"ck","policy_freeze":true,"policy":{"static_arm":4}}`))
+	if err != nil || r.Bandit != "static" || r.Optimize != "p1" || r.StrategyVersion != "v3" || r.PolicyIn != "ck" || !r.PolicyFreeze || r.Policy.StaticArm != 4 {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	if _, err := BoundRole(json.RawMessage(`{"policy_freeze":"yes"}`)); err == nil || !strings.Contains(err.Error(), "bound configuration: ") {
+		t.Fatalf("a malformed configuration: %v", err)
+	}
+}

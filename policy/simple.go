@@ -21,10 +21,16 @@ func (s static) Select(int, []float64) (Choice, error) { return Choice{Arm: s.ar
 // a static policy's fixed arm (a held strategy is held from the first utterance), otherwise
 // arm 0, as the reference starts every seat.
 func StartArm(name string, cfg Config) int {
-	if in, err := Lookup(name); err == nil && in.Name == "static" {
+	if HoldsArm(name) {
 		return cfg.StaticArm
 	}
 	return 0
+}
+
+// HoldsArm says whether the named policy (or alias) is static, the one that plays a fixed arm.
+func HoldsArm(name string) bool {
+	in, err := Lookup(name)
+	return err == nil && in.Name == "static"
 }
 
 // uniform picks an arm uniformly at random every turn.

@@ -141,23 +141,16 @@ func Strategies(tags []TagEpisodes, arms []StrategyArm, evalSet string, ds *soto
 		return StrategyTable{}, fmt.Errorf("no tag holds arm 0 (no strategy), the reference every strategy is compared with")
 	}
 	st := StrategyTable{EvalSet: evalSet, Reference: 0}
-	var all []Contrast
+	var family [][]Contrast
 	for i, r := range results {
 		row := StrategyRow{Arm: arms[i].Index, Strategy: arms[i].Name, Tag: r.Tag, Tasks: r.Tasks, Scored: r.Scored, Metrics: r.Seat("avg").Metrics}
 		if i != ref {
 			row.VsReference = contrasts(fmt.Sprintf("arm %d - arm 0", arms[i].Index), r, results[ref])
-			all = append(all, row.VsReference...)
+			family = append(family, row.VsReference)
 		}
 		st.Rows = append(st.Rows, row)
 	}
-	holmContrasts(all)
-	k := 0
-	for i := range st.Rows { // Holm ran on the flat copy: write the corrected p back in order
-		for j := range st.Rows[i].VsReference {
-			st.Rows[i].VsReference[j].PHolm = all[k].PHolm
-			k++
-		}
-	}
+	holmContrasts(family...)
 	sort.SliceStable(st.Rows, func(a, b int) bool {
 		ma, mb := st.Rows[a].Metrics[MetricOverall], st.Rows[b].Metrics[MetricOverall]
 		if ma.N == 0 || mb.N == 0 {
@@ -184,12 +177,18 @@ func contrasts(label string, a, b TagResult) []Contrast {
 	return out
 }
 
-func holmContrasts(cs []Contrast) {
-	ps := make([]float64, len(cs))
-	for i, c := range cs {
-		ps[i] = c.P
+// holmContrasts Holm-corrects the p of every contrast in groups as one family, in place.
+func holmContrasts(groups ...[]Contrast) {
+	var ps []float64
+	for _, g := range groups {
+		for _, c := range g {
+			ps = append(ps, c.P)
+		}
 	}
-	for i, p := range stats.Holm(ps) {
-		cs[i].PHolm = p
+	holm := stats.Holm(ps)
+	for _, g := range groups {
+		for i := range g {
+			g[i].PHolm, holm = holm[0], holm[1:]
+		}
 	}
 }

@@ -38,11 +38,7 @@ func (l contrastLayout) write(w io.Writer, format string) error {
 
 // WriteTransfer writes the generalisation comparison as an aligned table, Markdown, CSV or JSON.
 func WriteTransfer(w io.Writer, t TransferTable, format string) error {
-	ms := make([]map[string]stats.Summary, len(t.Rows))
-	for i, r := range t.Rows {
-		ms[i] = r.Metrics
-	}
-	metrics := rowMetrics(ms)
+	metrics := rowMetrics(t.Rows, func(r ModeRow) map[string]stats.Summary { return r.Metrics })
 	return contrastLayout{
 		doc:     t,
 		csvHead: []string{"kind", "mode_or_label", "tag", "baseline", "metric", "n", "mean", "ci_lo", "ci_hi", "p", "p_holm"},
@@ -82,11 +78,7 @@ func WriteTransfer(w io.Writer, t TransferTable, format string) error {
 
 // WriteStrategies writes the strategy ranking as an aligned table, Markdown, CSV or JSON.
 func WriteStrategies(w io.Writer, t StrategyTable, format string) error {
-	ms := make([]map[string]stats.Summary, len(t.Rows))
-	for i, r := range t.Rows {
-		ms[i] = r.Metrics
-	}
-	metrics := rowMetrics(ms)
+	metrics := rowMetrics(t.Rows, func(r StrategyRow) map[string]stats.Summary { return r.Metrics })
 	return contrastLayout{
 		doc:     t,
 		csvHead: []string{"kind", "rank", "arm", "strategy", "tag", "metric", "n", "mean", "ci_lo", "ci_hi", "p", "p_holm"},
@@ -142,11 +134,11 @@ func writeStrategiesText(w io.Writer, md bool, t StrategyTable, metrics []string
 	return tt.flush()
 }
 
-// rowMetrics lists the contrast metrics that have a value in any of the rows' metric maps.
-func rowMetrics(ms []map[string]stats.Summary) []string {
+// rowMetrics lists the contrast metrics that have a value in any row's metric map.
+func rowMetrics[R any](rows []R, metricsOf func(R) map[string]stats.Summary) []string {
 	have := map[string]bool{}
-	for _, m := range ms {
-		for k, s := range m {
+	for _, r := range rows {
+		for k, s := range metricsOf(r) {
 			if s.N > 0 {
 				have[k] = true
 			}

@@ -29,13 +29,19 @@ type DispatchedRun struct {
 	Store  store.Store
 }
 
+// refuseDispatchedCarry refuses a run on a cluster whose policy is carried from episode to
+// episode; Execute checks it before the world, store or tag binding are touched.
+func refuseDispatchedCarry(carry *actors.PolicyCarry, opt Options) error {
+	if carry == nil || opt.Dispatch == nil {
+		return nil
+	}
+	return refuse(errors.New("--policy-in / --policy-out carry one policy from episode to episode in task order: they cannot run on a cluster"))
+}
+
 // playEpisodes plays spec here, or through opt.Dispatch.
 func playEpisodes(ctx context.Context, cfg config.Run, spec actors.Spec, st store.Store, opt Options) (*actors.Result, error) {
 	if opt.Dispatch == nil {
 		return actors.Run(ctx, spec)
-	}
-	if spec.Carry != nil {
-		return nil, refuse(errors.New("--policy-in / --policy-out carry one policy from episode to episode in task order: they cannot run on a cluster"))
 	}
 	return opt.Dispatch.Dispatch(ctx, DispatchedRun{Config: cfg, Spec: spec, Store: st})
 }

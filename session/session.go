@@ -124,6 +124,9 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	if err != nil {
 		return nil, refuse(err)
 	}
+	if err := refuseDispatchedCarry(carry, opt); err != nil {
+		return nil, err
+	}
 	opt.Log = lockedWriter(opt.Log)
 	world := opt.World
 	if world == nil {
@@ -180,7 +183,7 @@ func Execute(ctx context.Context, cfg config.Run, opt Options) (*Outcome, error)
 	sink := &collector{store: st}
 	onDone := progress(logf, len(tasks), time.Now)
 	if t := opt.Progress; t != nil {
-		t.Begin(cfg.Tag, distinctTasks(tasks), cfg.BatchSize, func() (sotopia.Usage, bool) { return worldUsage(world) })
+		t.Begin(cfg.Tag, len(tasks), cfg.BatchSize, func() (sotopia.Usage, bool) { return worldUsage(world) })
 		defer t.End(cfg.Tag)
 		logOnly := onDone
 		onDone = func(a actors.Attempt) {
@@ -282,15 +285,6 @@ func episodeSpec(cfg config.Run, ds *sotopia.Dataset, world sotopia.World, strat
 		Credit: cfg.Credit, Seed: cfg.Seed, Tag: cfg.Tag, BatchSize: cfg.BatchSize, MaxRetries: cfg.MaxRetries,
 		StepTimeout: time.Duration(cfg.StepTimeout),
 	}
-}
-
-// distinctTasks counts tasks once each (only Options.RepeatTasks lists one twice).
-func distinctTasks(tasks []sotopia.Task) int {
-	seen := map[string]bool{}
-	for _, t := range tasks {
-		seen[t.PK] = true
-	}
-	return len(seen)
 }
 
 // planTasks resolves the subset, the explicit task list and --max-episodes. A task listed twice

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
+	"github.com/also-project/also/config"
 	"github.com/also-project/also/policy"
 	"github.com/also-project/also/report"
 	"github.com/also-project/also/sotopia"
@@ -13,31 +13,20 @@ import (
 // The roles compare --transfer and --strategies give each tag are read from the configuration the
 // tag is bound to, so a table can never label a run with a mode or arm it did not play.
 
-// roleSettings are the bound configuration's settings that decide a tag's role.
-type roleSettings struct {
-	Bandit          string `json:"bandit_type"`
-	Optimize        string `json:"optimize"`
-	StrategyVersion string `json:"strategy_version"`
-	PolicyIn        string `json:"policy_in"`
-	PolicyFreeze    bool   `json:"policy_freeze"`
-	Policy          struct {
-		StaticArm int `json:"static_arm"`
-	} `json:"policy"`
-}
-
-func roleOf(t loadedTag, layout string) (roleSettings, error) {
-	var rs roleSettings
+// roleOf is the tag's config.Role; layout names the table that needs it.
+func roleOf(t loadedTag, layout string) (config.Role, error) {
 	if t.Config == nil {
-		return rs, fmt.Errorf("tag %s: its configuration is not recorded (imported episodes?), so %s cannot tell its role", t.Tag, layout)
+		return config.Role{}, fmt.Errorf("tag %s: its configuration is not recorded (imported episodes?), so %s cannot tell its role", t.Tag, layout)
 	}
-	if err := json.Unmarshal(t.Config.Config, &rs); err != nil {
-		return rs, fmt.Errorf("tag %s: bound configuration: %w", t.Tag, err)
+	rs, err := config.BoundRole(t.Config.Config)
+	if err != nil {
+		return rs, fmt.Errorf("tag %s: %w", t.Tag, err)
 	}
 	return rs, nil
 }
 
 // transferMode is a tag's generalisation mode: no checkpoint is the cold start.
-func (rs roleSettings) transferMode() string {
+func transferMode(rs config.Role) string {
 	switch {
 	case rs.PolicyIn == "":
 		return report.ModeBaseline
@@ -54,7 +43,7 @@ func writeTransfer(w io.Writer, tags []loadedTag, evalSet, format string, ds *so
 		if err != nil {
 			return usage(err)
 		}
-		modes[i] = rs.transferMode()
+		modes[i] = transferMode(rs)
 	}
 	tt, err := report.Transfer(episodesOf(tags), modes, evalSet, ds)
 	if err != nil {
@@ -65,12 +54,13 @@ func writeTransfer(w io.Writer, tags []loadedTag, evalSet, format string, ds *so
 
 func writeStrategies(w io.Writer, tags []loadedTag, evalSet, format string, ds *sotopia.Dataset) error {
 	arms := make([]report.StrategyArm, len(tags))
+	var firstVersion string // arm indices are comparable within one pool
 	for i, t := range tags {
 		rs, err := roleOf(t, "--strategies")
 		if err != nil {
 			return usage(err)
 		}
-		if in, err := policy.Lookup(rs.Bandit); err != nil || in.Name != "static" || rs.Optimize == "none" {
+		if !policy.HoldsArm(rs.Bandit) || rs.Optimize == "none" {
 			return usage(fmt.Errorf("--strategies: tag %s ran bandit_type %q with optimize %q, not a static arm held by an optimised seat", t.Tag, rs.Bandit, rs.Optimize))
 		}
 		pool, err := sotopia.Strategies(rs.StrategyVersion)
@@ -81,10 +71,10 @@ func writeStrategies(w io.Writer, tags []loadedTag, evalSet, format string, ds *
 		if arm < 0 || arm >= len(pool) {
 			return fmt.Errorf("tag %s: static_arm %d outside its pool %s (%d arms)", t.Tag, arm, rs.StrategyVersion, len(pool))
 		}
-		if i > 0 {
-			if prev, _ := roleOf(tags[0], ""); prev.StrategyVersion != rs.StrategyVersion {
-				return usage(fmt.Errorf("--strategies: tags %s and %s use arm pools %s and %s: arm indices are comparable within one pool", tags[0].Tag, t.Tag, prev.StrategyVersion, rs.StrategyVersion))
-			}
+		if i == 0 {
+			firstVersion = rs.StrategyVersion
+		} else if firstVersion != rs.StrategyVersion {
+			return usage(fmt.Errorf("--strategies: tags %s and %s use arm pools %s and %s: arm indices are comparable within one pool", tags[0].Tag, t.Tag, firstVersion, rs.StrategyVersion))
 		}
 		arms[i] = report.StrategyArm{Index: arm, Name: pool[arm].Name}
 	}
