@@ -313,7 +313,7 @@ func (r Run) validateStaticArm() error {
 	if arm == 0 {
 		return nil
 	}
-	if in, err := policy.Lookup(r.Bandit); err != nil || in.Name != "static" {
+	if !policy.HoldsArm(r.Bandit) {
 		return fmt.Errorf("static_arm = %d: only bandit_type static plays a fixed arm, not %q", arm, r.Bandit)
 	}
 	if opt, _ := r.Optimised(); !opt[0] && !opt[1] {
