@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,9 +19,7 @@ var CompareFormats = []string{"table", "csv", "md", "json"}
 func WriteComparison(w io.Writer, c Comparison, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(c)
+		return writeJSON(w, c)
 	case "csv":
 		return writeComparisonCSV(w, c)
 	case "table", "md":
@@ -153,7 +150,7 @@ func displayName(tag string) string {
 
 func writeComparisonCSV(w io.Writer, c Comparison) error {
 	cw := csv.NewWriter(w)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+
 	cw.Write([]string{"kind", "tag", "baseline", "eval_set", "seat", "metric", "n", "mean", "ci_lo", "ci_hi", "p", "p_holm", "tasks", "scored", "failed", "interrupted"})
 	for _, t := range c.Tags {
 		for _, s := range SeatNames {
@@ -164,15 +161,15 @@ func writeComparisonCSV(w io.Writer, c Comparison) error {
 				}
 				lo, hi := "", ""
 				if sm.Defined {
-					lo, hi = f(sm.Lo), f(sm.Hi)
+					lo, hi = fnum(sm.Lo), fnum(sm.Hi)
 				}
-				cw.Write([]string{"score", t.Tag, "", t.EvalSet, s, m, strconv.Itoa(sm.N), f(sm.Mean), lo, hi, "", "",
+				cw.Write([]string{"score", t.Tag, "", t.EvalSet, s, m, strconv.Itoa(sm.N), fnum(sm.Mean), lo, hi, "", "",
 					strconv.Itoa(t.Tasks), strconv.Itoa(t.Scored), strconv.Itoa(t.Failed), strconv.Itoa(t.Interrupted)})
 			}
 		}
 	}
 	for _, d := range c.Differences {
-		cw.Write([]string{"difference", d.Tag, d.Baseline, c.EvalSet, d.Seat, d.Metric, strconv.Itoa(d.N), f(d.MeanDiff), f(d.Lo), f(d.Hi), f(d.P), f(d.PHolm), "", "", "", ""})
+		cw.Write([]string{"difference", d.Tag, d.Baseline, c.EvalSet, d.Seat, d.Metric, strconv.Itoa(d.N), fnum(d.MeanDiff), fnum(d.Lo), fnum(d.Hi), fnum(d.P), fnum(d.PHolm), "", "", "", ""})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -217,9 +214,7 @@ func WritePaperTable(w io.Writer, rows []PaperRow, format string) error {
 	}
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return writeJSON(w, rows)
 	case "csv":
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"tag", "eval_set", "metric", "n", "mean", "ci_lo", "ci_hi"})
@@ -230,8 +225,7 @@ func WritePaperTable(w io.Writer, rows []PaperRow, format string) error {
 			}{{"all", r.All}, {"hard", r.Hard}} {
 				for _, m := range PaperColumns {
 					s := set.m[m]
-					cw.Write([]string{r.Tag, set.name, m, strconv.Itoa(s.N), strconv.FormatFloat(s.Mean, 'g', 10, 64),
-						strconv.FormatFloat(s.Lo, 'g', 10, 64), strconv.FormatFloat(s.Hi, 'g', 10, 64)})
+					cw.Write([]string{r.Tag, set.name, m, strconv.Itoa(s.N), fnum(s.Mean), fnum(s.Lo), fnum(s.Hi)})
 				}
 			}
 		}
