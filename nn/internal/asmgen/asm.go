@@ -72,7 +72,8 @@ func loopThen(n reg.Register, body func(i reg.Register), after func()) {
 	RET()
 }
 
-func ptr(name string) reg.Register { return Load(Param(name), GP64()) }
+// arg loads the named argument (a pointer or a length) into a general register.
+func arg(name string) reg.Register { return Load(Param(name), GP64()) }
 
 func broadcast(s isa, m Mem) reg.VecVirtual {
 	r := s.vec()
@@ -134,7 +135,7 @@ func dotLanes(s isa) {
 	TEXT("dotLanes"+s.name, NOSPLIT, "func(w, x *float64, n int, acc *[8]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("dotLanes%s is dotLanes over n (a multiple of 8) elements.", s.name))
-	w, x, n, acc := ptr("w"), ptr("x"), Load(Param("n"), GP64()), ptr("acc")
+	w, x, n, acc := arg("w"), arg("x"), arg("n"), arg("acc")
 	sums := loadSums(s, acc, 1)
 	loopThen(n, func(i reg.Register) {
 		for h, sum := range sums[0] {
@@ -150,9 +151,9 @@ func dotLanes4(s isa) {
 	TEXT("dotLanes4"+s.name, NOSPLIT, "func(w, x0, x1, x2, x3 *float64, n int, acc *[32]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("dotLanes4%s is dotLanes4 over n (a multiple of 8) elements.", s.name))
-	w := ptr("w")
-	xs := []reg.Register{ptr("x0"), ptr("x1"), ptr("x2"), ptr("x3")}
-	n, acc := Load(Param("n"), GP64()), ptr("acc")
+	w := arg("w")
+	xs := []reg.Register{arg("x0"), arg("x1"), arg("x2"), arg("x3")}
+	n, acc := arg("n"), arg("acc")
 	sums := loadSums(s, acc, len(xs))
 	loopThen(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
@@ -170,9 +171,9 @@ func axpy4(s isa) {
 	TEXT("axpy4"+s.name, NOSPLIT, "func(a *[4]float64, x0, x1, x2, x3, y *float64, n int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("axpy4%s is axpy4 over n (a multiple of 8) elements.", s.name))
-	pa := ptr("a")
-	xs := []reg.Register{ptr("x0"), ptr("x1"), ptr("x2"), ptr("x3")}
-	y, n := ptr("y"), Load(Param("n"), GP64())
+	pa := arg("a")
+	xs := []reg.Register{arg("x0"), arg("x1"), arg("x2"), arg("x3")}
+	y, n := arg("y"), arg("n")
 	var as [4]Op
 	broadcastAll(s, pa, as[:], false)
 	loop(n, func(i reg.Register) {
@@ -192,8 +193,8 @@ func axpy(s isa) {
 	TEXT("axpy"+s.name, NOSPLIT, "func(a *float64, x, y *float64, n int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("axpy%s is axpy over n (a multiple of 8) elements.", s.name))
-	av := broadcast(s, Mem{Base: ptr("a")})
-	x, y, n := ptr("x"), ptr("y"), Load(Param("n"), GP64())
+	av := broadcast(s, Mem{Base: arg("a")})
+	x, y, n := arg("x"), arg("y"), arg("n")
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			acc := s.vec()
@@ -265,8 +266,8 @@ func adam(s isa) {
 	TEXT("adam"+s.name, NOSPLIT, "func(w, m, v, grad *float64, n int, c *[8]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("adam%s is adam over n (a multiple of 8) elements.", s.name))
-	w, m, v, g, n := ptr("w"), ptr("m"), ptr("v"), ptr("grad"), Load(Param("n"), GP64())
-	k := loadConsts(s, ptr("c"), false)
+	w, m, v, g, n := arg("w"), arg("m"), arg("v"), arg("grad"), arg("n")
+	k := loadConsts(s, arg("c"), false)
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			gv := s.vec()
@@ -281,7 +282,7 @@ func sgd(s isa) {
 	TEXT("sgd"+s.name, NOSPLIT, "func(w, grad *float64, n int, p *[2]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("sgd%s is sgd over n (a multiple of 8) elements.", s.name))
-	w, g, n, p := ptr("w"), ptr("grad"), Load(Param("n"), GP64()), ptr("p")
+	w, g, n, p := arg("w"), arg("grad"), arg("n"), arg("p")
 	neg, wd := broadcast(s, Mem{Base: p}), broadcast(s, Mem{Base: p, Disp: 8})
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
@@ -303,9 +304,9 @@ func adamFused(s isa) {
 	TEXT("adamFused"+s.name, NOSPLIT, "func(w, m, v, grad *float64, n int, c *[8]float64, a *[4]float64, rows *[8]*float64, acc *[32]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("adamFused%s is adamFused over n (a multiple of 8) elements.", s.name))
-	w, m, v, g, n := ptr("w"), ptr("m"), ptr("v"), ptr("grad"), Load(Param("n"), GP64())
-	k := loadConsts(s, ptr("c"), s.width == 4)
-	pa, rows, acc := ptr("a"), ptr("rows"), ptr("acc")
+	w, m, v, g, n := arg("w"), arg("m"), arg("v"), arg("grad"), arg("n")
+	k := loadConsts(s, arg("c"), s.width == 4)
+	pa, rows, acc := arg("a"), arg("rows"), arg("acc")
 	var as [4]Op
 	broadcastAll(s, pa, as[:], s.width == 4)
 	var gx, dx [4]reg.Register
@@ -343,7 +344,7 @@ func sqrtDiv(s isa) {
 	TEXT("sqrtDiv"+s.name, NOSPLIT, "func(x, y *float64, n int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("sqrtDiv%s is y = x / sqrt(x) over n (a multiple of 8) elements.", s.name))
-	x, y, n := ptr("x"), ptr("y"), Load(Param("n"), GP64())
+	x, y, n := arg("x"), arg("y"), arg("n")
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			xv, r, q := s.vec(), s.vec(), s.vec()
@@ -361,8 +362,8 @@ func stream3(s isa) {
 	TEXT("stream3"+s.name, NOSPLIT, "func(w, m, v *float64, n int, c *float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("stream3%s adds *c to n (a multiple of 8) elements of w, m and v.", s.name))
-	w, m, v, n := ptr("w"), ptr("m"), ptr("v"), Load(Param("n"), GP64())
-	cv := broadcast(s, Mem{Base: ptr("c")})
+	w, m, v, n := arg("w"), arg("m"), arg("v"), arg("n")
+	cv := broadcast(s, Mem{Base: arg("c")})
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			for _, b := range []reg.Register{w, m, v} {
