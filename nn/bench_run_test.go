@@ -59,6 +59,15 @@ func TestBenchSurrogateFloor(t *testing.T) {
 	}
 }
 
+// A budget shorter than one pass still times one (no zero rate from an untimed pass).
+func TestBestPassTimesAtLeastOnce(t *testing.T) {
+	passes := 0
+	best := bestPass(time.Nanosecond, func() { passes++; time.Sleep(time.Millisecond) })
+	if passes != 2 || best < time.Millisecond || best > time.Hour {
+		t.Fatalf("%d passes (warm-up included), best %v: want 2 and about 1 ms", passes, best)
+	}
+}
+
 func TestFloorOf(t *testing.T) {
 	r := FloorRates{BytesPerSec: 48e9, SqrtDivPerSec: 2e9}
 	f := FloorOf(r, 10, 1e8) // 1e9 parameter updates: 48 GB at 48 GB/s, 1e9 at 2e9/s

@@ -49,16 +49,19 @@ func (ws *Workspace) MeasureFloor(params int, budget time.Duration) FloorRates {
 	return r
 }
 
-// bestPass runs pass (after one warm-up) until budget is spent and returns its shortest time.
+// bestPass runs pass (after one warm-up) until budget is spent, at least once, and returns its
+// shortest time: a budget shorter than one pass still gives a measured rate.
 func bestPass(budget time.Duration, pass func()) time.Duration {
 	pass()
 	best := time.Duration(math.MaxInt64)
-	for start := time.Now(); time.Since(start) < budget; {
+	for start := time.Now(); ; {
 		t0 := time.Now()
 		pass()
 		best = min(best, max(time.Since(t0), time.Nanosecond))
+		if time.Since(start) >= budget {
+			return best
+		}
 	}
-	return best
 }
 
 // Floor is the floor of steps Adam steps over params parameters at rates r.

@@ -104,6 +104,9 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 		e8 := max(min(e, n8), s)
 		// The block's row groups are the same for every unit.
 		gxs, dxs = groups(gxs[:0], x, gradGroups, s, e), groups(dxs[:0], next, dotGroups, s, e)
+		last := gradGroups - 1 // its axpy4 goes with the optimiser step (fused under Adam)
+		gx := &gxs[last]
+		n := e8 - s // columns the dot-product lanes take; finishDot does the rest
 		for o := 0; o < units; o++ {
 			row := o * in
 			wBlk := w[row+s : row+e]
@@ -114,30 +117,26 @@ func (t *trainer) fusedFirstLayer(batch int, scale, lr float64, ac *adamConsts) 
 			coef := coefs[o*4*gradGroups : (o+1)*4*gradGroups]
 			lane := acc[o*perUnit : (o+1)*perUnit]
 			g := t.blk[:e-s] // zero: grow cleared it and every use leaves it so
-			for q := 0; q+1 < gradGroups; q++ {
-				gx := &gxs[q]
-				t.k.axpy4((*[4]float64)(coef[4*q:4*q+4]), gx[0], gx[1], gx[2], gx[3], g)
+			for q := range last {
+				gq := &gxs[q]
+				t.k.axpy4((*[4]float64)(coef[4*q:4*q+4]), gq[0], gq[1], gq[2], gq[3], g)
 			}
-			last := 4 * (gradGroups - 1)
-			gx := &gxs[gradGroups-1]
-			lastCoef := (*[4]float64)(coef[last : last+4])
+			lastCoef := (*[4]float64)(coef[4*last : 4*last+4])
 			firstDot := 0
-			switch {
-			case !adam:
-				t.k.axpy4(lastCoef, gx[0], gx[1], gx[2], gx[3], g)
-				t.k.sgd(wBlk, g, lr, t.cfg.WeightDecay)
-				clear(g)
-			case dotGroups == 0:
-				t.k.axpy4(lastCoef, gx[0], gx[1], gx[2], gx[3], g)
-				t.k.adam(wBlk, mBlk, vBlk, g, ac)
-				clear(g)
-			default:
+			if adam && dotGroups > 0 {
 				t.k.adamFused(wBlk, mBlk, vBlk, g, ac, lastCoef, gx, &dxs[0], (*[4 * lanes]float64)(lane[:4*lanes]))
 				firstDot = 1
+			} else {
+				t.k.axpy4(lastCoef, gx[0], gx[1], gx[2], gx[3], g)
+				if adam {
+					t.k.adam(wBlk, mBlk, vBlk, g, ac)
+				} else {
+					t.k.sgd(wBlk, g, lr, t.cfg.WeightDecay)
+				}
+				clear(g)
 			}
 			for q := firstDot; q < dotGroups; q++ {
 				dx := &dxs[q]
-				n := e8 - s
 				t.k.dotLanes4(w[row+s:row+e8], dx[0][:n], dx[1][:n], dx[2][:n], dx[3][:n], (*[4 * lanes]float64)(lane[4*lanes*q:4*lanes*(q+1)]))
 			}
 		}

@@ -95,6 +95,10 @@ func (k *kernels) axpy(a float64, x, y []float64) {
 
 func consts(c *adamConsts) *[8]float64 { return (*[8]float64)(unsafe.Pointer(c)) }
 
+// consts' cast needs adamConsts to be exactly eight float64s (asmgen's cBeta1..cWd): a field
+// added or removed stops the build here.
+var _ = [1]struct{}{}[unsafe.Sizeof(adamConsts{})-8*8]
+
 func (k *kernels) adam(w, m, v, g []float64, c *adamConsts) {
 	n := len(w)
 	if len(m) < n || len(v) < n || len(g) < n {

@@ -144,9 +144,9 @@ func TestDefaultWorkersFollowsGOMAXPROCSUntilSet(t *testing.T) {
 	}
 	old := defaultWorkers.Load()
 	defer defaultWorkers.Store(old)
-	SetDefaultWorkers(0) // ignored
 	SetDefaultWorkers(5)
+	SetDefaultWorkers(0) // ignored: after the 5, so a 0 taken as "unset" shows
 	if DefaultWorkers() != 5 {
-		t.Fatalf("set 5: %d", DefaultWorkers())
+		t.Fatalf("set 5, then 0: %d", DefaultWorkers())
 	}
 }

@@ -4,5 +4,7 @@ package nn
 
 import "time"
 
-// threadCPU falls back to the wall clock where no per-thread CPU clock is at hand.
-func threadCPU() time.Duration { return monotonic() }
+var processStart = time.Now()
+
+// threadCPU falls back to the wall clock (monotonic) where no per-thread CPU clock is at hand.
+func threadCPU() time.Duration { return time.Since(processStart) }

@@ -51,8 +51,13 @@ func main() {
 	Generate()
 }
 
-// loop emits `for i := 0; i < n; i += 8 { body(i) }`.
+// loop emits `for i := 0; i < n; i += 8 { body(i) }` and the return.
 func loop(n reg.Register, body func(i reg.Register)) {
+	loopThen(n, body, func() {})
+}
+
+// loopThen is loop with after emitted between the loop and the return (storing lane sums).
+func loopThen(n reg.Register, body func(i reg.Register), after func()) {
 	i := GP64()
 	XORQ(i, i)
 	Label("loop")
@@ -62,11 +67,13 @@ func loop(n reg.Register, body func(i reg.Register)) {
 	ADDQ(U8(8), i)
 	JMP(LabelRef("loop"))
 	Label("done")
+	after()
 	VZEROUPPER()
 	RET()
 }
 
-func ptr(name string) reg.Register { return Load(Param(name), GP64()) }
+// arg loads the named argument (a pointer or a length) into a general register.
+func arg(name string) reg.Register { return Load(Param(name), GP64()) }
 
 func broadcast(s isa, m Mem) reg.VecVirtual {
 	r := s.vec()
@@ -74,35 +81,69 @@ func broadcast(s isa, m Mem) reg.VecVirtual {
 	return r
 }
 
+// broadcastAll broadcasts each of the float64s at base[0:len(dst)] into dst: registers, or
+// (inMemory, for kernels short of registers) slots of a stack frame used as memory operands.
+func broadcastAll(s isa, base reg.Register, dst []Op, inMemory bool) {
+	var frame Mem
+	if inMemory {
+		frame = AllocLocal(len(dst) * 8 * s.width)
+	}
+	for j := range dst {
+		r := broadcast(s, Mem{Base: base, Disp: 8 * j})
+		if inMemory {
+			slot := frame.Offset(8 * s.width * j)
+			VMOVUPD(r, slot)
+			dst[j] = slot
+		} else {
+			dst[j] = r
+		}
+	}
+}
+
+// laneSums is groups of eight dot-product lane sums, group q held in acc[8q:8q+8] between calls.
+type laneSums [][]reg.VecVirtual
+
+// loadSums loads groups lane-sum groups from acc into registers.
+func loadSums(s isa, acc reg.Register, groups int) laneSums {
+	sums := make(laneSums, groups)
+	for q := range sums {
+		sums[q] = make([]reg.VecVirtual, s.parts())
+		for h := range sums[q] {
+			sums[q][h] = s.vec()
+			VMOVUPD(sumSlot(s, acc, q, h), sums[q][h])
+		}
+	}
+	return sums
+}
+
+// store writes the sums back to acc.
+func (sums laneSums) store(s isa, acc reg.Register) {
+	for q := range sums {
+		for h := range sums[q] {
+			VMOVUPD(sums[q][h], sumSlot(s, acc, q, h))
+		}
+	}
+}
+
+// sumSlot is where part h of group q lives in acc.
+func sumSlot(s isa, acc reg.Register, q, h int) Mem {
+	return Mem{Base: acc, Disp: 8 * (8*q + s.width*h)}
+}
+
 // dotLanes(w, x, n, acc): acc[l] += sum over i = l mod 8 of x[i]*w[i], by FMA in order of i.
 func dotLanes(s isa) {
 	TEXT("dotLanes"+s.name, NOSPLIT, "func(w, x *float64, n int, acc *[8]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("dotLanes%s is dotLanes over n (a multiple of 8) elements.", s.name))
-	w, x, n, acc := ptr("w"), ptr("x"), Load(Param("n"), GP64()), ptr("acc")
-	sums := make([]reg.VecVirtual, s.parts())
-	for h := range sums {
-		sums[h] = s.vec()
-		VMOVUPD(Mem{Base: acc, Disp: 8 * s.width * h}, sums[h])
-	}
-	i := GP64()
-	XORQ(i, i)
-	Label("loop")
-	CMPQ(i, n)
-	JAE(LabelRef("done"))
-	for h := range sums {
-		t := s.vec()
-		VMOVUPD(elem(x, i, s.width*h), t)
-		VFMADD231PD(elem(w, i, s.width*h), t, sums[h])
-	}
-	ADDQ(U8(8), i)
-	JMP(LabelRef("loop"))
-	Label("done")
-	for h := range sums {
-		VMOVUPD(sums[h], Mem{Base: acc, Disp: 8 * s.width * h})
-	}
-	VZEROUPPER()
-	RET()
+	w, x, n, acc := arg("w"), arg("x"), arg("n"), arg("acc")
+	sums := loadSums(s, acc, 1)
+	loopThen(n, func(i reg.Register) {
+		for h, sum := range sums[0] {
+			t := s.vec()
+			VMOVUPD(elem(x, i, s.width*h), t)
+			VFMADD231PD(elem(w, i, s.width*h), t, sum)
+		}
+	}, func() { sums.store(s, acc) })
 }
 
 // dotLanes4(w, x0..x3, n, acc): dotLanes of w with each x_k into acc[8k:8k+8], sharing w's loads.
@@ -110,39 +151,19 @@ func dotLanes4(s isa) {
 	TEXT("dotLanes4"+s.name, NOSPLIT, "func(w, x0, x1, x2, x3 *float64, n int, acc *[32]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("dotLanes4%s is dotLanes4 over n (a multiple of 8) elements.", s.name))
-	w := ptr("w")
-	xs := []reg.Register{ptr("x0"), ptr("x1"), ptr("x2"), ptr("x3")}
-	n, acc := Load(Param("n"), GP64()), ptr("acc")
-	sums := make([][]reg.VecVirtual, 4)
-	for k := range sums {
-		sums[k] = make([]reg.VecVirtual, s.parts())
-		for h := range sums[k] {
-			sums[k][h] = s.vec()
-			VMOVUPD(Mem{Base: acc, Disp: 8 * (8*k + s.width*h)}, sums[k][h])
+	w := arg("w")
+	xs := []reg.Register{arg("x0"), arg("x1"), arg("x2"), arg("x3")}
+	n, acc := arg("n"), arg("acc")
+	sums := loadSums(s, acc, len(xs))
+	loopThen(n, func(i reg.Register) {
+		for h := 0; h < s.parts(); h++ {
+			wv := s.vec()
+			VMOVUPD(elem(w, i, s.width*h), wv)
+			for k := range xs {
+				VFMADD231PD(elem(xs[k], i, s.width*h), wv, sums[k][h])
+			}
 		}
-	}
-	i := GP64()
-	XORQ(i, i)
-	Label("loop")
-	CMPQ(i, n)
-	JAE(LabelRef("done"))
-	for h := 0; h < s.parts(); h++ {
-		wv := s.vec()
-		VMOVUPD(elem(w, i, s.width*h), wv)
-		for k := range xs {
-			VFMADD231PD(elem(xs[k], i, s.width*h), wv, sums[k][h])
-		}
-	}
-	ADDQ(U8(8), i)
-	JMP(LabelRef("loop"))
-	Label("done")
-	for k := range sums {
-		for h := range sums[k] {
-			VMOVUPD(sums[k][h], Mem{Base: acc, Disp: 8 * (8*k + s.width*h)})
-		}
-	}
-	VZEROUPPER()
-	RET()
+	}, func() { sums.store(s, acc) })
 }
 
 // axpy4(a, x0..x3, y, n): y += a0 x0 + a1 x1 + a2 x2 + a3 x3, one FMA per term in that order.
@@ -150,13 +171,11 @@ func axpy4(s isa) {
 	TEXT("axpy4"+s.name, NOSPLIT, "func(a *[4]float64, x0, x1, x2, x3, y *float64, n int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("axpy4%s is axpy4 over n (a multiple of 8) elements.", s.name))
-	pa := ptr("a")
-	xs := []reg.Register{ptr("x0"), ptr("x1"), ptr("x2"), ptr("x3")}
-	y, n := ptr("y"), Load(Param("n"), GP64())
-	as := make([]reg.VecVirtual, 4)
-	for k := range as {
-		as[k] = broadcast(s, Mem{Base: pa, Disp: 8 * k})
-	}
+	pa := arg("a")
+	xs := []reg.Register{arg("x0"), arg("x1"), arg("x2"), arg("x3")}
+	y, n := arg("y"), arg("n")
+	var as [4]Op
+	broadcastAll(s, pa, as[:], false)
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			acc := s.vec()
@@ -174,8 +193,8 @@ func axpy(s isa) {
 	TEXT("axpy"+s.name, NOSPLIT, "func(a *float64, x, y *float64, n int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("axpy%s is axpy over n (a multiple of 8) elements.", s.name))
-	av := broadcast(s, Mem{Base: ptr("a")})
-	x, y, n := ptr("x"), ptr("y"), Load(Param("n"), GP64())
+	av := broadcast(s, Mem{Base: arg("a")})
+	x, y, n := arg("x"), arg("y"), arg("n")
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			acc := s.vec()
@@ -205,20 +224,7 @@ type constants [nConsts]Op
 
 func loadConsts(s isa, c reg.Register, inMemory bool) constants {
 	var k constants
-	var frame Mem
-	if inMemory {
-		frame = AllocLocal(nConsts * 8 * s.width)
-	}
-	for j := range k {
-		r := broadcast(s, Mem{Base: c, Disp: 8 * j})
-		if inMemory {
-			slot := frame.Offset(8 * s.width * j)
-			VMOVUPD(r, slot)
-			k[j] = slot
-		} else {
-			k[j] = r
-		}
-	}
+	broadcastAll(s, c, k[:], inMemory)
 	return k
 }
 
@@ -260,8 +266,8 @@ func adam(s isa) {
 	TEXT("adam"+s.name, NOSPLIT, "func(w, m, v, grad *float64, n int, c *[8]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("adam%s is adam over n (a multiple of 8) elements.", s.name))
-	w, m, v, g, n := ptr("w"), ptr("m"), ptr("v"), ptr("grad"), Load(Param("n"), GP64())
-	k := loadConsts(s, ptr("c"), false)
+	w, m, v, g, n := arg("w"), arg("m"), arg("v"), arg("grad"), arg("n")
+	k := loadConsts(s, arg("c"), false)
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			gv := s.vec()
@@ -276,7 +282,7 @@ func sgd(s isa) {
 	TEXT("sgd"+s.name, NOSPLIT, "func(w, grad *float64, n int, p *[2]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("sgd%s is sgd over n (a multiple of 8) elements.", s.name))
-	w, g, n, p := ptr("w"), ptr("grad"), Load(Param("n"), GP64()), ptr("p")
+	w, g, n, p := arg("w"), arg("grad"), arg("n"), arg("p")
 	neg, wd := broadcast(s, Mem{Base: p}), broadcast(s, Mem{Base: p, Disp: 8})
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
@@ -298,23 +304,11 @@ func adamFused(s isa) {
 	TEXT("adamFused"+s.name, NOSPLIT, "func(w, m, v, grad *float64, n int, c *[8]float64, a *[4]float64, rows *[8]*float64, acc *[32]float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("adamFused%s is adamFused over n (a multiple of 8) elements.", s.name))
-	w, m, v, g, n := ptr("w"), ptr("m"), ptr("v"), ptr("grad"), Load(Param("n"), GP64())
-	k := loadConsts(s, ptr("c"), s.width == 4)
-	pa, rows, acc := ptr("a"), ptr("rows"), ptr("acc")
+	w, m, v, g, n := arg("w"), arg("m"), arg("v"), arg("grad"), arg("n")
+	k := loadConsts(s, arg("c"), s.width == 4)
+	pa, rows, acc := arg("a"), arg("rows"), arg("acc")
 	var as [4]Op
-	if s.width == 4 {
-		frame := AllocLocal(4 * 8 * s.width)
-		for q := range as {
-			r := broadcast(s, Mem{Base: pa, Disp: 8 * q})
-			slot := frame.Offset(8 * s.width * q)
-			VMOVUPD(r, slot)
-			as[q] = slot
-		}
-	} else {
-		for q := range as {
-			as[q] = broadcast(s, Mem{Base: pa, Disp: 8 * q})
-		}
-	}
+	broadcastAll(s, pa, as[:], s.width == 4)
 	var gx, dx [4]reg.Register
 	for q := range 4 {
 		gx[q] = GP64()
@@ -322,46 +316,26 @@ func adamFused(s isa) {
 		dx[q] = GP64()
 		MOVQ(Mem{Base: rows, Disp: 8 * (4 + q)}, dx[q])
 	}
-	sums := make([][]reg.VecVirtual, 4)
-	for q := range sums {
-		sums[q] = make([]reg.VecVirtual, s.parts())
-		for h := range sums[q] {
-			sums[q][h] = s.vec()
-			VMOVUPD(Mem{Base: acc, Disp: 8 * (8*q + s.width*h)}, sums[q][h])
-		}
-	}
+	sums := loadSums(s, acc, len(dx))
 	zero := s.vec()
 	VXORPD(zero, zero, zero)
-	i := GP64()
-	XORQ(i, i)
-	Label("loop")
-	CMPQ(i, n)
-	JAE(LabelRef("done"))
-	for h := 0; h < s.parts(); h++ {
-		off := s.width * h
-		gv := s.vec()
-		VMOVUPD(elem(g, i, off), gv)
-		VMOVUPD(zero, elem(g, i, off))
-		for q := range gx {
-			t := s.vec()
-			VMOVUPD(elem(gx[q], i, off), t)
-			VFMADD231PD(as[q], t, gv)
+	loopThen(n, func(i reg.Register) {
+		for h := 0; h < s.parts(); h++ {
+			off := s.width * h
+			gv := s.vec()
+			VMOVUPD(elem(g, i, off), gv)
+			VMOVUPD(zero, elem(g, i, off))
+			for q := range gx {
+				t := s.vec()
+				VMOVUPD(elem(gx[q], i, off), t)
+				VFMADD231PD(as[q], t, gv)
+			}
+			wv := adamStep(s, k, gv, w, m, v, i, off)
+			for q := range dx {
+				VFMADD231PD(elem(dx[q], i, off), wv, sums[q][h])
+			}
 		}
-		wv := adamStep(s, k, gv, w, m, v, i, off)
-		for q := range dx {
-			VFMADD231PD(elem(dx[q], i, off), wv, sums[q][h])
-		}
-	}
-	ADDQ(U8(8), i)
-	JMP(LabelRef("loop"))
-	Label("done")
-	for q := range sums {
-		for h := range sums[q] {
-			VMOVUPD(sums[q][h], Mem{Base: acc, Disp: 8 * (8*q + s.width*h)})
-		}
-	}
-	VZEROUPPER()
-	RET()
+	}, func() { sums.store(s, acc) })
 }
 
 // sqrtDiv(x, y, n): y = x / sqrt(x), the divider work of one Adam element (one square root and
@@ -370,7 +344,7 @@ func sqrtDiv(s isa) {
 	TEXT("sqrtDiv"+s.name, NOSPLIT, "func(x, y *float64, n int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("sqrtDiv%s is y = x / sqrt(x) over n (a multiple of 8) elements.", s.name))
-	x, y, n := ptr("x"), ptr("y"), Load(Param("n"), GP64())
+	x, y, n := arg("x"), arg("y"), arg("n")
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			xv, r, q := s.vec(), s.vec(), s.vec()
@@ -388,8 +362,8 @@ func stream3(s isa) {
 	TEXT("stream3"+s.name, NOSPLIT, "func(w, m, v *float64, n int, c *float64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("stream3%s adds *c to n (a multiple of 8) elements of w, m and v.", s.name))
-	w, m, v, n := ptr("w"), ptr("m"), ptr("v"), Load(Param("n"), GP64())
-	cv := broadcast(s, Mem{Base: ptr("c")})
+	w, m, v, n := arg("w"), arg("m"), arg("v"), arg("n")
+	cv := broadcast(s, Mem{Base: arg("c")})
 	loop(n, func(i reg.Register) {
 		for h := 0; h < s.parts(); h++ {
 			for _, b := range []reg.Register{w, m, v} {
