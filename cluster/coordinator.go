@@ -184,7 +184,9 @@ func (co *coordinator) Receive(c actor.Context) {
 		co.stop(m.reason)
 		co.finishIfIdle()
 	case *snapshot:
+		// A copy: the run returns it while this actor may still append and sort (finishIfIdle).
 		r := *co.result
+		r.Attempts = slices.Clone(r.Attempts)
 		c.Respond(&r)
 	}
 }
