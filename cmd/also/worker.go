@@ -25,10 +25,7 @@ flight are then recorded as interrupted and played again elsewhere.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			node := f.node()
-			if node.Cluster == "" {
-				return usage(fmt.Errorf("--cluster: a cluster name is required"))
-			}
-			if err := node.Validate(); err != nil {
+			if err := node.Validate(); err != nil { // it names a missing --cluster first
 				return usage(err)
 			}
 			if slots < 1 {
