@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -29,7 +28,6 @@ type runnerActor struct {
 	recorder *actor.PID
 	result   *Result
 	done     chan struct{}
-	stopped  string
 }
 
 func (r *runnerActor) Receive(c actor.Context) {
@@ -91,7 +89,7 @@ func (r *runnerActor) account(c actor.Context, m *messages.EpisodeDone) {
 	if m.Status == sotopia.StatusFailed {
 		r.spec.logf("episode %d (task %s) attempt %d failed: %s", m.Index, m.TaskID, m.Attempt, m.Error)
 		task := r.spec.Tasks[m.Index]
-		if r.spec.Retries(task.PK, m.Attempt) && r.stopped == "" {
+		if r.spec.Retries(task.PK, m.Attempt) && r.result.StoppedEarly == "" {
 			a.Final = false
 			// Retries go first so a task's attempts stay together; each attempt has its own seed.
 			r.queue = append([]messages.StartEpisode{{Index: m.Index, Attempt: m.Attempt + 1, Task: task,
@@ -106,7 +104,7 @@ func (r *runnerActor) account(c actor.Context, m *messages.EpisodeDone) {
 }
 
 func (r *runnerActor) launch(c actor.Context) {
-	for len(r.running) < r.spec.BatchSize && len(r.queue) > 0 && r.stopped == "" {
+	for len(r.running) < r.spec.BatchSize && len(r.queue) > 0 && r.result.StoppedEarly == "" {
 		if r.spec.Stop != nil {
 			if reason := r.spec.Stop(); reason != "" {
 				r.stop(reason)
@@ -124,11 +122,7 @@ func (r *runnerActor) launch(c actor.Context) {
 }
 
 func (r *runnerActor) stop(reason string) {
-	if r.stopped == "" {
-		r.stopped = reason
-		r.result.StoppedEarly = reason
-		r.spec.logf("not starting new episodes: %s (%d tasks left)", reason, len(r.queue))
-	}
+	r.spec.StopLaunching(r.result, reason, len(r.queue))
 	r.queue = nil
 }
 

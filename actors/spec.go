@@ -192,6 +192,16 @@ func (s *Spec) Retries(taskPK string, attempt int) bool {
 	return attempt-s.FirstAttempt[taskPK] < s.MaxRetries
 }
 
+// StopLaunching records why the run starts no new episodes (the first reason stands, logged once
+// with the tasks left): the local runner and the cluster coordinator stop alike. The caller drops
+// its queue.
+func (s *Spec) StopLaunching(r *Result, reason string, left int) {
+	if r.StoppedEarly == "" {
+		r.StoppedEarly = reason
+		s.logf("not starting new episodes: %s (%d tasks left)", reason, left)
+	}
+}
+
 // SortAttempts puts attempts in task order, each task's attempts in order (they finish in any).
 func (r *Result) SortAttempts() {
 	sort.SliceStable(r.Attempts, func(i, j int) bool {

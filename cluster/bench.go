@@ -131,7 +131,16 @@ func benchOnce(ctx context.Context, bc BenchConfig, n int, taskset string) (time
 	defer st.Close()
 	co := &Coordinator{Node: NodeConfig{Cluster: name, Listen: coord}, WaitForWorkers: n}
 	defer co.Close()
-	if _, err := session.Execute(ctx, cfg, session.Options{Store: st, Dispatch: co}); err != nil {
+	o, err := session.Execute(ctx, cfg, session.Options{Store: st, Dispatch: co})
+	if err != nil {
+		return 0, err
+	}
+	// A batch that did not play whole is no measurement (its time is not of Episodes episodes).
+	if sum := o.Summary; sum.Done != bc.Episodes || sum.Stopped != "" {
+		err := fmt.Errorf("bench cluster: %d member(s): %d episodes played, %d done, %d failed, want %d done", n, sum.Episodes, sum.Done, sum.Failed, bc.Episodes)
+		if sum.Stopped != "" {
+			err = fmt.Errorf("%w (stopped early: %s)", err, sum.Stopped)
+		}
 		return 0, err
 	}
 	return co.Elapsed, nil

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-
 	"sync"
 	"time"
 
@@ -159,7 +158,6 @@ type coordinator struct {
 	accounted   map[attemptKey]bool
 	refusals    map[attemptKey]int
 	result      *actors.Result
-	stopped     string
 	done        chan struct{}
 	// budget is --budget-usd, spent what the workers reported: the workers' own meters each see
 	// only their share, so the coordinator stops placing once the sum reaches the budget.
@@ -186,7 +184,9 @@ func (co *coordinator) Receive(c actor.Context) {
 		co.stop(m.reason)
 		co.finishIfIdle()
 	case *snapshot:
+		// A copy: the run returns it while this actor may still append and sort (finishIfIdle).
 		r := *co.result
+		r.Attempts = slices.Clone(r.Attempts)
 		c.Respond(&r)
 	}
 }
@@ -255,7 +255,7 @@ func (co *coordinator) launch(c actor.Context) {
 		}
 		co.started = time.Now()
 	}
-	for len(co.queue) > 0 && co.stopped == "" {
+	for len(co.queue) > 0 && co.result.StoppedEarly == "" {
 		mem := co.freest()
 		if mem == nil {
 			break
@@ -360,7 +360,7 @@ func (co *coordinator) onResult(c actor.Context, r *messages.TaskResult) {
 			break
 		}
 		co.account(c, p, r, fmt.Sprintf("refused by %d workers: %s", co.refusals[k], r.Error))
-	case r.Status == sotopia.StatusInterrupted && co.stopped == "":
+	case r.Status == sotopia.StatusInterrupted && co.result.StoppedEarly == "":
 		// Its worker was shut down; the attempt is stored as interrupted: play the next one.
 		co.accounted[k] = true
 		co.spec.Logf("task %s attempt %d interrupted on its worker (%s): playing attempt %d elsewhere", r.TaskID, r.Attempt, r.Error, r.Attempt+1)
@@ -408,7 +408,7 @@ func (co *coordinator) account(c actor.Context, p pending, r *messages.TaskResul
 	}
 	if a.Status == sotopia.StatusFailed {
 		co.spec.Logf("episode %d (task %s) attempt %d failed: %s", a.Index, a.TaskID, a.Attempt, a.Error)
-		if refused == "" && co.spec.Retries(p.task.PK, a.Attempt) && co.stopped == "" {
+		if refused == "" && co.spec.Retries(p.task.PK, a.Attempt) && co.result.StoppedEarly == "" {
 			a.Final = false
 			co.queue = append([]pending{{index: p.index, task: p.task, attempt: p.attempt + 1}}, co.queue...)
 		}
@@ -420,11 +420,7 @@ func (co *coordinator) account(c actor.Context, p pending, r *messages.TaskResul
 }
 
 func (co *coordinator) stop(reason string) {
-	if co.stopped == "" {
-		co.stopped = reason
-		co.result.StoppedEarly = reason
-		co.spec.Logf("not starting new episodes: %s (%d tasks left)", reason, len(co.queue))
-	}
+	co.spec.StopLaunching(co.result, reason, len(co.queue))
 	co.queue = nil
 }
 

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -185,21 +186,12 @@ func (p *peersProvider) alive(now time.Time) []messages.ClusterMember {
 		switch {
 		case s.member.ID != "" && now.Sub(s.lastSeen) <= p.ttl:
 			out = append(out, s.member)
-		case now.Sub(s.lastSeen) > 10*p.ttl && !p.isPeer(a):
+		case now.Sub(s.lastSeen) > 10*p.ttl && !slices.Contains(p.peers, a):
 			delete(p.known, a)
 		}
 	}
 	sort.Slice(out[1:], func(i, j int) bool { return out[1+i].ID < out[1+j].ID })
 	return out
-}
-
-func (p *peersProvider) isPeer(a string) bool {
-	for _, x := range p.peers {
-		if x == a {
-			return true
-		}
-	}
-	return false
 }
 
 // publish hands the alive set to protoactor's member list (which diffs it into topology events).

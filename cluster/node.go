@@ -114,8 +114,6 @@ func StartNode(cfg NodeConfig, spawn func(*actor.ActorSystem) error) (n *Node, e
 		}
 		ropts = append(ropts, remote.WithServerOptions(grpc.Creds(creds)), remote.WithDialOptions(grpc.WithTransportCredentials(creds)))
 	}
-	quiet := func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }
-	system := actor.NewActorSystem(actor.WithLoggerFactory(quiet))
 	var provider protocluster.ClusterProvider
 	var peers *peersProvider
 	var opts []protocluster.ConfigOption
@@ -135,6 +133,9 @@ func StartNode(cfg NodeConfig, spawn func(*actor.ActorSystem) error) (n *Node, e
 		peers = &peersProvider{name: cfg.Cluster, peers: cfg.Peers, kinds: []string{cfg.Kind}, refresh: cfg.Refresh, ttl: cfg.TTL, spawn: spawn}
 		provider = peers
 	}
+	// The system is made last: an etcd that does not answer returns above without one to shut down.
+	quiet := func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }
+	system := actor.NewActorSystem(actor.WithLoggerFactory(quiet))
 	ccfg := protocluster.Configure(cfg.Cluster, provider, disthash.New(), remote.Configure(host, port, ropts...), opts...)
 	c := protocluster.New(system, ccfg)
 	// protoactor panics when it cannot listen or start its provider; that is an error here.

@@ -48,20 +48,16 @@ func startEtcd(t *testing.T, ctx context.Context) string {
 // Membership through etcd (protoactor-go's etcd provider) instead of --peers: the workers name
 // only etcd, the coordinator finds them there, and a worker killed mid-run loses nothing.
 func TestClusterOverEtcd(t *testing.T) {
-	bin := buildAlso(t)
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	bin, redisURL, ctx, coord := clusterSetup(t, 3*time.Minute)
 	endpoint := startEtcd(t, ctx)
-	srv := storetest.StartRedis(t, storetest.RedisServerOptions{})
 	const n = 8
 	var workers []*member
 	for range 2 {
 		workers = append(workers, startMember(t, ctx, bin, "worker", "--cluster", "acc", "--listen", "127.0.0.1:0",
-			"--etcd", endpoint, "--redis-url", srv.URL(), "--slots", "1"))
+			"--etcd", endpoint, "--redis-url", redisURL, "--slots", "1"))
 	}
 	out := filepath.Join(t.TempDir(), "run")
-	run := startMember(t, ctx, bin, clusterRunArgs(loopbackPort(t), srv.URL(), "etcd", out, n, "--etcd", endpoint)...)
+	run := startMember(t, ctx, bin, clusterRunArgs(coord, redisURL, "etcd", out, n, "--etcd", endpoint)...)
 	victim := workers[0]
 	waitUntil(t, ctx, "the first worker to finish a task", func() bool { return victim.count(": done") > 0 })
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -70,7 +66,7 @@ func TestClusterOverEtcd(t *testing.T) {
 	if code := run.wait(t); code != 0 {
 		t.Fatalf("coordinator exit %d\n%s", code, run.log())
 	}
-	requireEachStoredOnceDone(t, storedByTask(t, srv.URL(), "etcd"), n)
+	requireEachStoredOnceDone(t, storedByTask(t, redisURL, "etcd"), n)
 	if workers[1].count(": done") == 0 {
 		t.Errorf("the surviving worker played nothing:\n%s", workers[1].log())
 	}

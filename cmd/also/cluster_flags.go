@@ -40,27 +40,29 @@ func (f *clusterFlags) node() cluster.NodeConfig {
 	return cluster.NodeConfig{Cluster: f.name, Listen: f.listen, Peers: cluster.ParsePeers(f.peers), Etcd: cluster.ParsePeers(f.etcd), Secret: secret}
 }
 
-// sharedRates holds the LLM rate limits across the cluster's members, in its Redis.
-func sharedRates(redisURL string) (*cluster.RedisRate, error) {
-	if redisURL == "" {
-		redisURL = os.Getenv("REDIS_OM_URL")
-	}
-	return cluster.NewRedisRate(redisURL)
-}
-
-// openShared opens the cluster's shared store: Redis itself, not the local mirror a single
-// machine uses, so an episode a worker stored is there for every member (and a member that dies
-// takes nothing with it).
-func openShared(ctx context.Context, redisURL string) (store.Store, error) {
+// openShared opens the cluster's shared store and its LLM rate limits, both in its Redis: Redis
+// itself, not the local mirror a single machine uses, so an episode a worker stored is there for
+// every member (and a member that dies takes nothing with it), and the members together keep
+// one rate budget.
+func openShared(ctx context.Context, redisURL string) (store.Store, *cluster.RedisRate, error) {
 	if redisURL == "" {
 		redisURL = os.Getenv("REDIS_OM_URL")
 	}
 	if redisURL == "" {
-		return nil, usage(errors.New("cluster mode needs the shared store: give --redis-url (or set REDIS_OM_URL)"))
+		return nil, nil, usage(errors.New("cluster mode needs the shared store: give --redis-url (or set REDIS_OM_URL)"))
 	}
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return store.OpenRedis(dctx, redisURL)
+	st, err := store.OpenRedis(dctx, redisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	rates, err := cluster.NewRedisRate(redisURL)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, rates, nil
 }
 
 // applyCluster turns a run into a cluster run when --cluster is given: the coordinator places
@@ -78,13 +80,8 @@ func (f *clusterFlags) applyCluster(ctx context.Context, cfg config.Run, opt *se
 	if err := node.Validate(); err != nil {
 		return nil, usage(err)
 	}
-	st, err := openShared(ctx, cfg.RedisURL)
+	st, rates, err := openShared(ctx, cfg.RedisURL)
 	if err != nil {
-		return nil, err
-	}
-	rates, err := sharedRates(cfg.RedisURL)
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	co := &cluster.Coordinator{Node: node}

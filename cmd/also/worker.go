@@ -25,24 +25,17 @@ flight are then recorded as interrupted and played again elsewhere.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			node := f.node()
-			if node.Cluster == "" {
-				return usage(fmt.Errorf("--cluster: a cluster name is required"))
-			}
-			if err := node.Validate(); err != nil {
+			if err := node.Validate(); err != nil { // it names a missing --cluster first
 				return usage(err)
 			}
 			if slots < 1 {
 				return usage(fmt.Errorf("--slots %d: must be at least 1", slots))
 			}
-			st, err := openShared(cmd.Context(), redisURL)
+			st, rates, err := openShared(cmd.Context(), redisURL)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			rates, err := sharedRates(redisURL)
-			if err != nil {
-				return err
-			}
 			defer rates.Close()
 			stderr := cmd.ErrOrStderr()
 			// The LLM limits (--llm-rpm, --llm-tpm of the run) are one budget for the cluster.
